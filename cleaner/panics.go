@@ -1,0 +1,43 @@
+package cleaner
+
+import (
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+)
+
+// PanicHandler receives the value recovered from a panicking release
+// function and the stack of the goroutine that panicked.
+type PanicHandler func(recovered any, stack []byte)
+
+var panicHandler atomic.Pointer[PanicHandler]
+
+// SetPanicHandler sets the function that receives panics recovered from
+// release functions and returns the previous one. A nil h restores the
+// default, which logs one error with log/slog. The handler runs on the
+// goroutine that ran the release (possibly a runtime cleanup goroutine), so
+// it must not block for long.
+func SetPanicHandler(h PanicHandler) PanicHandler {
+	var old *PanicHandler
+	if h == nil {
+		old = panicHandler.Swap(nil)
+	} else {
+		old = panicHandler.Swap(&h)
+	}
+	if old == nil {
+		return defaultPanicHandler
+	}
+	return *old
+}
+
+func defaultPanicHandler(v any, stack []byte) {
+	slog.Error("cleaner: release function panicked", "panic", v, "stack", string(stack))
+}
+
+func reportPanic(v any) {
+	h := defaultPanicHandler
+	if p := panicHandler.Load(); p != nil {
+		h = *p
+	}
+	h(v, debug.Stack())
+}

@@ -1,0 +1,163 @@
+package cleaner
+
+import (
+	"context"
+	"fmt"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The runtime counts every cleanup it queues and every one it has finished
+// executing (runtime/metrics, Go 1.26+). A cleanup is pending from the
+// sweep that queues it until its block of cleanups has executed; those two
+// counters are the only way to see cleanups that are queued but not started.
+const (
+	metricQueued   = "/gc/cleanups/queued:cleanups"
+	metricExecuted = "/gc/cleanups/executed:cleanups"
+)
+
+// runtimeQueue reads the runtime's cumulative cleanup counters. ok is false on
+// toolchains that do not publish them; callers then fall back to the
+// cleaner's own count of running cleanups.
+func runtimeQueue() (queued, executed uint64, ok bool) {
+	s := [2]metrics.Sample{{Name: metricQueued}, {Name: metricExecuted}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return 0, 0, false
+	}
+	return s[0].Value.Uint64(), s[1].Value.Uint64(), true
+}
+
+// stallTimeout is how long WaitForProgress waits without seeing a single
+// queued cleanup finish before it concludes that processing is stuck (a
+// cleanup of some other package blocking its goroutine) and stops waiting.
+const stallTimeout = 100 * time.Millisecond
+
+// WaitPending returns when every cleanup the runtime had queued before the
+// call has finished running, or with an error wrapping ctx.Err() when ctx
+// ends first. It is how to wait for the cleanups a runtime.GC() queued,
+// which runtime.GC does not do.
+//
+// A cleanup is queued when a garbage collection cycle finds its owner
+// unreachable, so to collect everything unreachable now, call runtime.GC()
+// first. Cleanups of all packages count, not only this package's: a
+// cleanup elsewhere that never returns makes WaitPending wait for ctx.
+func WaitPending(ctx context.Context) error {
+	queued, _, ok := runtimeQueue()
+	return waitUntil(ctx, func() bool {
+		if !ok {
+			return stats.running.Load() == 0
+		}
+		_, executed, _ := runtimeQueue()
+		return executed >= queued
+	})
+}
+
+// WaitForProgress is the JVM's waitForReferenceProcessing. If no cleanup is
+// queued or running it returns false at once. Otherwise it waits until the
+// cleanups queued before the call have finished and returns true, so that a
+// caller short of a resource knows to try again. It returns false without
+// waiting further when no queued cleanup finishes for 100 ms (processing is
+// stuck), and an error wrapping ctx.Err() if ctx ends first.
+func WaitForProgress(ctx context.Context) (bool, error) {
+	queued, executed, ok := runtimeQueue()
+	if !ok {
+		if stats.running.Load() == 0 {
+			return false, nil
+		}
+	} else if executed >= queued && stats.running.Load() == 0 {
+		return false, nil
+	}
+	last := executed
+	lastChange := time.Now()
+	stalled := false
+	err := waitUntil(ctx, func() bool {
+		if !ok {
+			return stats.running.Load() == 0
+		}
+		_, e, _ := runtimeQueue()
+		if e != last {
+			last, lastChange = e, time.Now()
+		} else if time.Since(lastChange) > stallTimeout {
+			stalled = true
+			return true
+		}
+		return e >= queued
+	})
+	if err != nil {
+		return true, err
+	}
+	return !stalled, nil
+}
+
+// waitUntil polls done until it reports true or ctx ends. Between polls it
+// blocks until one of this package's cleanups finishes or a short timer
+// fires: the timer (50 µs, doubling to 5 ms) covers cleanups of other
+// packages and the moment between a cleanup finishing and the runtime
+// counting its block as executed.
+func waitUntil(ctx context.Context, done func() bool) error {
+	backoff := 50 * time.Microsecond
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cleaner: waiting for pending cleanups: %w", err)
+		}
+		wake := progress.wait()
+		if done() {
+			return nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(backoff)
+		} else {
+			timer.Reset(backoff)
+		}
+		select {
+		case <-wake:
+		case <-timer.C:
+			backoff = min(2*backoff, 5*time.Millisecond)
+		case <-ctx.Done():
+			return fmt.Errorf("cleaner: waiting for pending cleanups: %w", ctx.Err())
+		}
+	}
+}
+
+// progress lets waiters block until some cleanup of this package finishes.
+// A cleanup pays for the broadcast only while someone waits.
+var progress progressSignal
+
+type progressSignal struct {
+	armed atomic.Bool
+	mu    sync.Mutex
+	ch    chan struct{}
+}
+
+// wait returns a channel closed by the next signal.
+func (p *progressSignal) wait() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ch == nil {
+		p.ch = make(chan struct{})
+		p.armed.Store(true)
+	}
+	return p.ch
+}
+
+func (p *progressSignal) signal() {
+	if !p.armed.Load() {
+		return
+	}
+	p.mu.Lock()
+	if p.ch != nil {
+		close(p.ch)
+		p.ch = nil
+		p.armed.Store(false)
+	}
+	p.mu.Unlock()
+}

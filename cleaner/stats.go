@@ -1,0 +1,35 @@
+package cleaner
+
+import "sync/atomic"
+
+// Counters counts what the cleaner has done since the process started.
+type Counters struct {
+	Registered        int64 // calls to Register
+	CleanedExplicitly int64 // release functions run by Cleanable.Clean
+	CleanedByGC       int64 // release functions run after the owner became unreachable
+	Panics            int64 // release functions that panicked (recovered)
+	Running           int64 // GC-triggered release functions running now
+}
+
+// Live is the number of registered release functions that have not run yet.
+func (s Counters) Live() int64 { return s.Registered - s.CleanedExplicitly - s.CleanedByGC }
+
+var stats struct {
+	registered        atomic.Int64
+	cleanedExplicitly atomic.Int64
+	cleanedByGC       atomic.Int64
+	panics            atomic.Int64
+	running           atomic.Int64
+}
+
+// Stats returns the current counters. Each is read atomically; the set is
+// not a snapshot, so read it when the cleaner is quiescent for exact sums.
+func Stats() Counters {
+	return Counters{
+		Registered:        stats.registered.Load(),
+		CleanedExplicitly: stats.cleanedExplicitly.Load(),
+		CleanedByGC:       stats.cleanedByGC.Load(),
+		Panics:            stats.panics.Load(),
+		Running:           stats.running.Load(),
+	}
+}

@@ -1,0 +1,20 @@
+// Package pagealign is the bottom layer of offheap: the page size, alignment
+// arithmetic, and anonymous memory regions obtained straight from the
+// operating system, outside the Go heap.
+//
+// It is the Go counterpart of the JVM's java.nio.Bits.pageSize and
+// jdk.internal.misc.Unsafe.allocateMemory/freeMemory, except that memory
+// comes from anonymous mmap(2) rather than malloc(3): mmap'd memory is
+// page-aligned, zero-filled by the kernel, and can be returned to the
+// system piece by piece (madvise MADV_DONTNEED) without a C allocator.
+//
+// Regions returned by [Map] are invisible to the garbage collector. Nothing
+// frees them but [Unmap]; the packages above this one (directmem, mapped)
+// attach cleanups to Go objects that own regions.
+//
+// On Unix systems Map uses unix.MmapPtr/MunmapPtr, which, unlike unix.Mmap,
+// take no process-wide lock and keep no map of live regions: the slice's
+// capacity records the mapped length instead. On Windows it uses
+// VirtualAlloc/VirtualFree. Elsewhere every function that needs the
+// operating system returns [errors.ErrUnsupported].
+package pagealign

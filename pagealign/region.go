@@ -1,0 +1,87 @@
+package pagealign
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidSize is returned by [Map] for a size that is zero, negative or too
+// large to round up to whole pages.
+var ErrInvalidSize = errors.New("pagealign: invalid region size")
+
+// ErrNotRegion is returned by [Unmap], [Advise] and [Protect] for a slice
+// that does not start on a page boundary, and by [Unmap] for an empty
+// (zero-capacity) slice: neither can be (the start of) a region returned by
+// [Map]. [Advise] and [Protect] of a zero-length slice do nothing.
+var ErrNotRegion = errors.New("pagealign: not a page-aligned region")
+
+// Advice is a hint about how a region will be used, passed to [Advise]
+// (madvise(2)).
+type Advice int
+
+// Advice values. Their meaning is madvise(2)'s.
+const (
+	// AdviseNormal undoes earlier advice (MADV_NORMAL).
+	AdviseNormal Advice = iota
+	// AdviseRandom expects page references in random order (MADV_RANDOM).
+	AdviseRandom
+	// AdviseSequential expects sequential page references (MADV_SEQUENTIAL).
+	AdviseSequential
+	// AdviseWillNeed expects access soon: the kernel may read ahead (MADV_WILLNEED).
+	AdviseWillNeed
+	// AdviseDontNeed gives the pages back to the kernel. For a private
+	// anonymous region the next access sees zero-filled pages again
+	// (MADV_DONTNEED on Linux; on other systems the contents are undefined).
+	AdviseDontNeed
+)
+
+func (a Advice) String() string {
+	switch a {
+	case AdviseNormal:
+		return "normal"
+	case AdviseRandom:
+		return "random"
+	case AdviseSequential:
+		return "sequential"
+	case AdviseWillNeed:
+		return "willneed"
+	case AdviseDontNeed:
+		return "dontneed"
+	}
+	return fmt.Sprintf("Advice(%d)", int(a))
+}
+
+// Prot is the access a region allows, passed to [Protect] (mprotect(2)).
+type Prot int
+
+// Protection bits; combine ProtRead|ProtWrite for read-write.
+const (
+	ProtNone  Prot = 0
+	ProtRead  Prot = 1 << 0
+	ProtWrite Prot = 1 << 1
+)
+
+// checkRegion rejects a slice that cannot be (the start of) a region handed
+// out by Map and returns the length of the pages behind it: its capacity,
+// which Map set to a whole number of pages.
+func checkRegion(b []byte) (int, error) {
+	if cap(b) == 0 {
+		return 0, fmt.Errorf("%w: empty slice", ErrNotRegion)
+	}
+	if !IsAligned(addr(b), uintptr(pageSize)) {
+		return 0, fmt.Errorf("%w: start %#x is not a multiple of the page size %d", ErrNotRegion, addr(b), pageSize)
+	}
+	return AlignUp(cap(b), pageSize), nil
+}
+
+// roundSize validates a size given to Map and rounds it up to whole pages.
+func roundSize(n int) (int, error) {
+	if n <= 0 {
+		return 0, fmt.Errorf("%w: %d bytes", ErrInvalidSize, n)
+	}
+	r, ok := AlignUpChecked(n, pageSize)
+	if !ok {
+		return 0, fmt.Errorf("%w: %d bytes cannot be rounded up to whole pages", ErrInvalidSize, n)
+	}
+	return r, nil
+}
