@@ -1,0 +1,196 @@
+package directmem
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+)
+
+// ErrSameBuffer is returned by PutBuffer when the source is the buffer
+// itself (the JVM's IllegalArgumentException for put(this)).
+var ErrSameBuffer = errors.New("directmem: the source buffer is this buffer")
+
+// Get reads the byte at the position and advances the position by one. At
+// the limit it returns ErrBufferUnderflow.
+func (b *Buffer) Get() (byte, error) {
+	if b.pos >= b.lim || b.owner.freed() {
+		return 0, b.underflowError()
+	}
+	v := b.mem[b.pos]
+	b.pos++
+	runtime.KeepAlive(b)
+	return v, nil
+}
+
+// Put writes v at the position and advances the position by one. It returns
+// ErrReadOnly for a read-only buffer and ErrBufferOverflow at the limit.
+func (b *Buffer) Put(v byte) error {
+	if b.pos >= b.lim || b.readOnly || b.owner.freed() {
+		return b.overflowError()
+	}
+	b.mem[b.pos] = v
+	b.pos++
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// GetAt reads the byte at index i, which must be in [0, limit); the position
+// does not move.
+func (b *Buffer) GetAt(i int) (byte, error) {
+	if i < 0 || i >= b.lim || b.owner.freed() {
+		return 0, b.indexError(i, 1)
+	}
+	v := b.mem[i]
+	runtime.KeepAlive(b)
+	return v, nil
+}
+
+// PutAt writes v at index i, which must be in [0, limit); the position does
+// not move.
+func (b *Buffer) PutAt(i int, v byte) error {
+	if i < 0 || i >= b.lim || b.readOnly || b.owner.freed() {
+		return b.writeIndexError(i, 1)
+	}
+	b.mem[i] = v
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// GetBytes fills dst from the position and advances the position by
+// len(dst). If fewer than len(dst) bytes remain it returns
+// ErrBufferUnderflow and copies nothing.
+func (b *Buffer) GetBytes(dst []byte) error {
+	if len(dst) > b.lim-b.pos || b.owner.freed() {
+		return b.underflowError()
+	}
+	b.pos += copy(dst, b.mem[b.pos:b.lim])
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// PutBytes copies src to the position and advances the position by
+// len(src). It returns ErrReadOnly for a read-only buffer, and
+// ErrBufferOverflow if fewer than len(src) bytes remain, copying nothing.
+func (b *Buffer) PutBytes(src []byte) error {
+	if len(src) > b.lim-b.pos || b.readOnly || b.owner.freed() {
+		return b.overflowError()
+	}
+	b.pos += copy(b.mem[b.pos:b.lim], src)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// GetBytesAt fills dst from index i; the position does not move. Unless
+// 0 <= i and i+len(dst) <= limit it returns ErrIndexOutOfRange and copies
+// nothing (the JVM's absolute get(int, byte[])).
+func (b *Buffer) GetBytesAt(i int, dst []byte) error {
+	if i < 0 || len(dst) > b.lim-i || b.owner.freed() {
+		return b.indexError(i, len(dst))
+	}
+	copy(dst, b.mem[i:b.lim])
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// PutBytesAt copies src to index i; the position does not move. It returns
+// ErrReadOnly for a read-only buffer, and ErrIndexOutOfRange unless 0 <= i
+// and i+len(src) <= limit, copying nothing.
+func (b *Buffer) PutBytesAt(i int, src []byte) error {
+	if i < 0 || len(src) > b.lim-i || b.readOnly || b.owner.freed() {
+		return b.writeIndexError(i, len(src))
+	}
+	copy(b.mem[i:b.lim], src)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// PutBuffer copies src's remaining bytes to this buffer's position and
+// advances both positions by that count. The two may share memory (views
+// of one allocation); the copy behaves as if through a temporary. It
+// returns ErrSameBuffer if src is b, ErrReadOnly if b is read-only, and
+// ErrBufferOverflow if src has more remaining bytes than b, moving nothing.
+func (b *Buffer) PutBuffer(src *Buffer) error {
+	if src == b {
+		return ErrSameBuffer
+	}
+	if err := b.checkWritable(); err != nil {
+		return err
+	}
+	if err := src.checkLive(); err != nil {
+		return err
+	}
+	n := src.lim - src.pos
+	if n > b.lim-b.pos {
+		return ErrBufferOverflow
+	}
+	copy(b.mem[b.pos:b.lim], src.mem[src.pos:src.lim]) // copy is memmove
+	b.pos += n
+	src.pos += n
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(src)
+	return nil
+}
+
+// Compact moves the bytes between the position and the limit to the start
+// of the buffer, sets the position just after them and the limit to the
+// capacity, and discards the mark: the buffer is ready to be filled again
+// after a partial drain (java.nio.ByteBuffer.compact).
+func (b *Buffer) Compact() error {
+	if err := b.checkWritable(); err != nil {
+		return err
+	}
+	n := copy(b.mem, b.mem[b.pos:b.lim])
+	b.pos, b.lim, b.mark = n, len(b.mem), noMark
+	runtime.KeepAlive(b)
+	return nil
+}
+
+// Bytes returns the bytes between the position and the limit as a slice
+// of the buffer's own memory: writes through either show in the other, and
+// the position does not move.
+//
+// The slice is raw memory outside the Go heap and does not keep it alive.
+// It is valid only while the buffer (or a view of it) is reachable and not
+// freed; keep the buffer alive with runtime.KeepAlive past the last use of
+// the slice. Using it after Free, or after the buffer is collected, reads or
+// writes released memory. Bytes ignores the read-only flag; writing through
+// the slice of a read-only view is a bug the buffer cannot catch. It
+// returns nil once the buffer is freed.
+func (b *Buffer) Bytes() []byte {
+	if b.owner.freed() {
+		return nil
+	}
+	return b.mem[b.pos:b.lim:b.lim]
+}
+
+// Equal reports whether the remaining bytes of b and c are the same
+// (java.nio.ByteBuffer.equals). A freed buffer equals nothing.
+func (b *Buffer) Equal(c *Buffer) bool {
+	if b.owner.freed() || c.owner.freed() {
+		return false
+	}
+	eq := bytes.Equal(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	return eq
+}
+
+// Compare compares the remaining bytes of b and c lexicographically, as
+// bytes.Compare does (java.nio.ByteBuffer.compareTo, with bytes unsigned).
+// A freed buffer sorts before everything.
+func (b *Buffer) Compare(c *Buffer) int {
+	bf, cf := b.owner.freed(), c.owner.freed()
+	switch {
+	case bf && cf:
+		return 0
+	case bf:
+		return -1
+	case cf:
+		return 1
+	}
+	r := bytes.Compare(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	return r
+}
+

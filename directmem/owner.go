@@ -1,0 +1,115 @@
+package directmem
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/offheap-go/offheap/cleaner"
+)
+
+// owner is the lifetime of one allocation, shared by its root Buffer and
+// every view of it (the JVM's att field points at the root for the same
+// reason). The GC cleanup hangs on the owner: while any Buffer of the
+// allocation is reachable, the memory stays.
+//
+// Owners of arena buffers are shared by the whole arena.
+type owner struct {
+	// state moves once from ownerLive to ownerFreed; the Free that moves it
+	// is the one that releases.
+	state atomic.Uint32
+	// dead is set by that Free before it releases the memory, and every data
+	// method reads it first, to return ErrFreed instead of touching
+	// released memory. It is deliberately a plain field, not an atomic:
+	// Free racing with a data method is a bug in the caller (the memory may
+	// go while the method uses it), and a plain write and read are what the
+	// race detector reports. It is also the cheapest check, which keeps the
+	// typed accessors small enough to inline.
+	dead bool
+	// cl is the GC path; nil when the memory is only ever freed by hand
+	// (Options.NoCleaner) or has nothing to release.
+	cl *cleaner.Cleanable
+	// rel frees the memory. It must never refer to the owner: the cleanup
+	// holds it, and a path back would keep the owner reachable forever.
+	rel *release
+	// arena is set for memory that only its Arena may free.
+	arena bool
+}
+
+const (
+	ownerLive uint32 = iota
+	ownerFreed
+)
+
+// freed reports whether Free has released the memory. Callers that may
+// race with Free must not use it; see dead.
+func (o *owner) freed() bool { return o.dead }
+
+// free releases the memory unless it already is; it is safe to call many
+// times and from many goroutines, and it agrees with the GC path through
+// the Cleanable so that the memory is released exactly once.
+func (o *owner) free() {
+	if !o.state.CompareAndSwap(ownerLive, ownerFreed) {
+		return
+	}
+	o.dead = true
+	if o.rel != nil {
+		o.rel.byHand.Store(true)
+	}
+	if o.cl != nil {
+		o.cl.Clean()
+	} else if o.rel != nil {
+		o.rel.run()
+	}
+}
+
+// release is everything needed to give an allocation back: the memory,
+// what was reserved for it, and where it came from.
+type release struct {
+	mem      []byte // the allocation as obtained from the heap
+	size     int64  // bytes taken from the heap and reserved from the budget
+	capacity int64  // bytes asked for
+	alloc    *Allocator
+	fn       func() // Wrap's release function
+	// byHand is set by Free before it releases, so that a release that
+	// finds it unset knows the garbage collector got there first.
+	byHand atomic.Bool
+	// track is the leak-detection record of a tracked allocation (leak.go).
+	track *allocRecord
+}
+
+func (r *release) run() {
+	if r.track != nil {
+		r.track.released(r.byHand.Load())
+	}
+	if r.alloc != nil {
+		r.alloc.giveBack(r.mem, r.size, r.capacity)
+	}
+	if r.fn != nil {
+		r.fn()
+	}
+}
+
+// Free releases the buffer's memory now, instead of when the garbage
+// collector finds the buffer unreachable (the JVM's Unsafe.invokeCleaner).
+// The memory returns to the allocator and its reservation to the budget.
+//
+// Free is idempotent: a second call, or the garbage collector coming later,
+// does nothing. After Free every data method of the buffer and its views
+// returns ErrFreed, and slices from Bytes must no longer be used.
+//
+// Free on a view (Slice, Duplicate, AsReadOnly) or on a buffer of an Arena
+// returns ErrNotOwner and changes nothing.
+func (b *Buffer) Free() error {
+	if b.isView {
+		return fmt.Errorf("%w: the buffer is a slice, duplicate or read-only view", ErrNotOwner)
+	}
+	if b.owner.arena {
+		return fmt.Errorf("%w: the buffer belongs to an arena; free the arena", ErrNotOwner)
+	}
+	b.owner.free()
+	return nil
+}
+
+// IsFreed reports whether the buffer's memory has been released by Free
+// (of this buffer, of the buffer it is a view of, or of its arena).
+func (b *Buffer) IsFreed() bool { return b.owner.freed() }

@@ -1,0 +1,73 @@
+package directmem
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// PoolStats describes the buffers of one pool, as the JVM's
+// java.lang.management.BufferPoolMXBean does.
+type PoolStats struct {
+	Name          string // "direct", or "mapped" for file mappings
+	Count         int64  // live buffers (views are not counted)
+	TotalCapacity int64  // sum of their capacities
+	MemoryUsed    int64  // bytes they take, with rounding and alignment
+}
+
+// directPool counts the buffers of every Allocator and Arena in the process:
+// the JVM's "direct" pool, which counts all of allocateDirect.
+var directPool poolCounters
+
+type poolCounters struct {
+	count, capacity, used atomic.Int64
+}
+
+func (p *poolCounters) add(capacity, used int64) {
+	p.count.Add(1)
+	p.capacity.Add(capacity)
+	p.used.Add(used)
+}
+
+func (p *poolCounters) sub(capacity, used int64) {
+	p.count.Add(-1)
+	p.capacity.Add(-capacity)
+	p.used.Add(-used)
+}
+
+func (p *poolCounters) read(name string) PoolStats {
+	return PoolStats{Name: name, Count: p.count.Load(), TotalCapacity: p.capacity.Load(), MemoryUsed: p.used.Load()}
+}
+
+// Stats returns the statistics of the "direct" pool: every buffer from
+// Allocate, an Allocator or an Arena that has not been freed or collected.
+// Buffers made by Wrap are not counted; their memory is not ours.
+func Stats() PoolStats { return directPool.read("direct") }
+
+var (
+	poolsMu sync.Mutex
+	pools   []func() PoolStats
+)
+
+// RegisterPool adds a pool to the list Pools returns. Package mapped
+// registers the "mapped" pool this way, so that Pools lists every kind of
+// buffer without directmem depending on it. stats must be cheap and safe
+// for concurrent use.
+func RegisterPool(stats func() PoolStats) {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	pools = append(pools, stats)
+}
+
+// Pools returns the statistics of every pool: "direct" first, then those
+// added with RegisterPool (ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)).
+func Pools() []PoolStats {
+	poolsMu.Lock()
+	fns := slices.Clone(pools)
+	poolsMu.Unlock()
+	out := []PoolStats{Stats()}
+	for _, f := range fns {
+		out = append(out, f())
+	}
+	return out
+}
