@@ -1,0 +1,42 @@
+// Package limits is the direct-memory budget: the limit on how much memory
+// the packages above it may hold outside the Go heap, and the retry loop that
+// waits for garbage-collected buffers to give memory back before a
+// reservation fails.
+//
+// It is the Go counterpart of the JVM's java.nio.Bits.reserveMemory,
+// tryReserveMemory and unreserveMemory, and of jdk.internal.misc.VM's
+// maxDirectMemory (-XX:MaxDirectMemorySize). The semantics are JDK 17's:
+//
+//   - A [Budget] keeps three counters: the number of reservations, their
+//     total capacity (the sum of the capacities callers asked for) and the
+//     memory reserved (the sum of the real sizes, including rounding). The
+//     limit applies to total capacity, inclusively; capacity 0 always fits.
+//   - [Budget.Reserve] first tries a lock-free reservation. Failing that, it
+//     waits while cleanups are in progress (cleaner.WaitForProgress, the
+//     JVM's waitForReferenceProcessing) and retries; then forces one garbage
+//     collection; then retries up to nine more times with sleeps of 1, 2, 4
+//     ... 256 ms (511 ms in all) before it fails with an [*OutOfMemoryError]
+//     whose message is the JVM's: "cannot reserve N bytes of direct buffer
+//     memory (allocated: A, limit: L)".
+//   - [Default] is the process-wide budget. Its limit comes from the
+//     environment variable DIRECTMEM_MAX (the JVM's size syntax, see
+//     [ParseSize]), else GOMEMLIMIT, else a quarter of the memory the process
+//     may use. An invalid setting is never ignored: every reservation fails
+//     with an error that names the variable and its value.
+//
+// Where Go differs from the JVM, and what the JVM never had:
+//
+//   - Waiting takes a [context.Context]. A reservation that fits succeeds even
+//     if the context is already done (the JVM's interrupts likewise only
+//     affect waiting); one that has to wait returns as soon as the context
+//     ends, with an error wrapping ctx.Err() and nothing reserved.
+//   - Reservations that hit the limit together share one forced collection:
+//     a reservation that needs a collection while one is in flight waits for
+//     that one instead of starting another.
+//   - When a reservation takes total capacity across a high-water mark (85%
+//     of the limit unless changed with [Budget.SetHighWater]), the budget
+//     starts one garbage collection in the background, so that buffers
+//     dropped without being freed come back before anyone has to wait.
+//   - Releasing more than is reserved is a programming error and panics
+//     (the JVM only asserts).
+package limits

@@ -1,0 +1,330 @@
+package limits
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/offheap-go/offheap/cleaner"
+)
+
+var jvmBackoff = []time.Duration{
+	1 * time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond,
+	16 * time.Millisecond, 32 * time.Millisecond, 64 * time.Millisecond, 128 * time.Millisecond,
+	256 * time.Millisecond,
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	b, f := newFakeBudget(t, 10)
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b) // else the forced collection joins the background one
+	f.gcs.Store(0)
+	err := b.Reserve(context.Background(), 1, 1)
+	if !errors.Is(err, ErrOutOfDirectMemory) {
+		t.Fatalf("Reserve = %v; want ErrOutOfDirectMemory", err)
+	}
+	slept := f.sleeps()
+	if !slices.Equal(slept, jvmBackoff) {
+		t.Fatalf("slept %v; want %v", slept, jvmBackoff)
+	}
+	var total time.Duration
+	for _, d := range slept {
+		total += d
+	}
+	if total != 511*time.Millisecond {
+		t.Fatalf("slept %v in all; want 511ms", total)
+	}
+	if got := f.gcs.Load(); got != 1 {
+		t.Fatalf("%d collections; want 1", got)
+	}
+	s := b.Stats()
+	if s.Waits != 1 || s.ForcedGCs != 1 || s.Sleeps != 9 || s.Failures != 1 || s.BackgroundGCs != 1 {
+		t.Fatalf("stats %+v; want 1 wait, 1 forced GC, 9 sleeps, 1 failure, 1 background GC (from filling)", s)
+	}
+	wantCounters(t, b, 1, 10, 10)
+}
+
+// While cleanups make progress the loop neither sleeps nor gives up: the
+// JVM's waitForReferenceProcessing returning true.
+func TestProgressIsNotASleep(t *testing.T) {
+	b, f := newFakeBudget(t, 10)
+	// Before the collection: progress, progress, none. After it: progress,
+	// then none for ever.
+	script := []bool{true, true, false, true}
+	var calls atomic.Int64
+	b.hooks.waitForProgress = func(context.Context) (bool, error) {
+		i := calls.Add(1) - 1
+		if i < int64(len(script)) {
+			return script[i], nil
+		}
+		return false, nil
+	}
+	var gcAt atomic.Int64
+	b.hooks.gc = func() { gcAt.Store(calls.Load()); f.gcs.Add(1) }
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b) // the background collection from filling
+	f.gcs.Store(0)
+	if err := b.Reserve(context.Background(), 1, 1); !errors.Is(err, ErrOutOfDirectMemory) {
+		t.Fatalf("Reserve = %v; want ErrOutOfDirectMemory", err)
+	}
+	if got := gcAt.Load(); got != 3 {
+		t.Fatalf("the forced collection came after %d waits for progress; want 3", got)
+	}
+	// 3 before the collection, then 1 with progress and 9 without.
+	if got := calls.Load(); got != 13 {
+		t.Fatalf("%d waits for progress; want 13", got)
+	}
+	if !slices.Equal(f.sleeps(), jvmBackoff) {
+		t.Fatalf("slept %v; want %v", f.sleeps(), jvmBackoff)
+	}
+	if got := f.gcs.Load(); got != 1 {
+		t.Fatalf("%d forced collections; want 1", got)
+	}
+}
+
+// A reservation succeeds once a cleanup that ran while it waited for
+// progress has released memory, without a collection.
+func TestReserveSucceedsAfterProgress(t *testing.T) {
+	b, f := newFakeBudget(t, 10)
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b)
+	f.gcs.Store(0)
+	b.hooks.waitForProgress = func(context.Context) (bool, error) {
+		b.Unreserve(10, 10) // a cleanup freeing a buffer
+		return true, nil
+	}
+	if err := b.Reserve(context.Background(), 4, 4); err != nil {
+		t.Fatalf("Reserve = %v", err)
+	}
+	if got := f.gcs.Load(); got != 0 {
+		t.Fatalf("%d collections; want none", got)
+	}
+	wantCounters(t, b, 1, 4, 4)
+}
+
+// A reservation succeeds when another goroutine releases memory during the
+// back-off.
+func TestReserveSucceedsDuringBackoff(t *testing.T) {
+	b, _ := newFakeBudget(t, 10)
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b)
+	sleeping, wake := make(chan time.Duration), make(chan struct{})
+	b.hooks.sleep = func(_ context.Context, d time.Duration) error {
+		sleeping <- d
+		<-wake
+		return nil
+	}
+	done := make(chan error)
+	go func() { done <- b.Reserve(context.Background(), 8, 8) }()
+	for _, want := range jvmBackoff[:3] {
+		if d := <-sleeping; d != want {
+			t.Fatalf("sleep of %v; want %v", d, want)
+		}
+		if want == jvmBackoff[2] {
+			b.Unreserve(10, 10)
+		}
+		wake <- struct{}{}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Reserve = %v", err)
+	}
+	s := b.Stats()
+	if s.Sleeps != 3 || s.Failures != 0 || s.ForcedGCs != 1 {
+		t.Fatalf("stats %+v; want 3 sleeps, 1 forced GC, no failure", s)
+	}
+	wantCounters(t, b, 1, 8, 8)
+}
+
+// A context that is done does not stop a reservation that fits: like the
+// JVM's interrupts, it only cuts waiting short.
+func TestDoneContextFastPath(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, _ := newFakeBudget(t, 10)
+	if err := b.Reserve(ctx, 10, 10); err != nil {
+		t.Fatalf("Reserve with a done context and room = %v", err)
+	}
+	err := b.Reserve(ctx, 1, 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Reserve with a done context and no room = %v; want context.Canceled", err)
+	}
+	if errors.Is(err, ErrOutOfDirectMemory) {
+		t.Fatalf("a cancelled reservation reports ErrOutOfDirectMemory: %v", err)
+	}
+	if s := b.Stats(); s.ForcedGCs != 0 || s.Sleeps != 0 || s.Failures != 0 {
+		t.Fatalf("a done context still waited: %+v", s)
+	}
+	wantCounters(t, b, 1, 10, 10)
+}
+
+// Each place the slow path waits returns when the context ends, with an
+// error wrapping ctx.Err() and nothing reserved. The waits are made
+// endless, so returning at all shows that cancellation is what ended them.
+func TestContextEndsWaiting(t *testing.T) {
+	for _, stage := range []string{"progress", "collection", "sleep"} {
+		for _, want := range []error{context.Canceled, context.DeadlineExceeded} {
+			t.Run(stage+"/"+want.Error(), func(t *testing.T) {
+				b, _ := newFakeBudget(t, 10)
+				if !b.TryReserve(10, 10) {
+					t.Fatal("filling the budget failed")
+				}
+				waitCollections(b)
+				waiting := make(chan struct{})
+				release := make(chan struct{})
+				defer close(release)
+				switch stage {
+				case "progress":
+					b.hooks.waitForProgress = func(ctx context.Context) (bool, error) {
+						close(waiting)
+						<-ctx.Done()
+						return true, ctx.Err()
+					}
+				case "collection":
+					b.hooks.gc = func() { <-release }
+					b.hooks.gcJoined = func() { close(waiting) }
+				case "sleep":
+					b.hooks.sleep = func(ctx context.Context, _ time.Duration) error {
+						close(waiting)
+						return sleepContext(ctx, time.Hour)
+					}
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				if want == context.DeadlineExceeded {
+					ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+				}
+				defer cancel()
+				done := make(chan error)
+				go func() { done <- b.Reserve(ctx, 1, 1) }()
+				<-waiting
+				if want == context.Canceled {
+					cancel()
+				}
+				err := <-done
+				if !errors.Is(err, want) {
+					t.Fatalf("Reserve = %v; want %v", err, want)
+				}
+				wantCounters(t, b, 1, 10, 10)
+				if s := b.Stats(); s.Failures != 0 {
+					t.Fatalf("a cancelled reservation counted as a failure: %+v", s)
+				}
+			})
+		}
+	}
+}
+
+// Reservations that hit the limit together share one forced collection.
+func TestForcedCollectionsCoalesce(t *testing.T) {
+	const waiters = 32
+	b, f := newFakeBudget(t, 10)
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b)
+	f.gcs.Store(0)
+	if err := b.SetHighWater(0); err != nil { // count forced collections only
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	b.hooks.gc = func() { f.gcs.Add(1); <-release }
+	joined := make(chan struct{}, waiters)
+	b.hooks.gcJoined = func() { joined <- struct{}{} }
+
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() { errs <- b.Reserve(context.Background(), 1, 1) }()
+	}
+	for range waiters {
+		<-joined
+	}
+	b.Unreserve(10, 10) // room for ten of them once the collection ends
+	close(release)
+	var ok, oom int
+	for range waiters {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrOutOfDirectMemory):
+			oom++
+		default:
+			t.Fatalf("Reserve = %v", err)
+		}
+	}
+	if got := f.gcs.Load(); got != 1 {
+		t.Fatalf("%d waiters caused %d collections; want 1", waiters, got)
+	}
+	if s := b.Stats(); s.ForcedGCs != 1 || s.Waits != waiters {
+		t.Fatalf("stats %+v; want 1 forced GC and %d waits", s, waiters)
+	}
+	if ok != 10 || oom != waiters-10 {
+		t.Fatalf("%d succeeded and %d failed; want 10 and %d", ok, oom, waiters-10)
+	}
+	wantCounters(t, b, 10, 10, 10)
+}
+
+// With the real runtime, cleaner and clock, a reservation that cannot fit
+// fails after the JVM's back-off of about half a second.
+func TestRealBackoffTakesHalfASecond(t *testing.T) {
+	b := NewBudget(10)
+	t.Cleanup(func() { waitCollections(b) })
+	if !b.TryReserve(10, 10) {
+		t.Fatal("filling the budget failed")
+	}
+	start := time.Now()
+	err := b.Reserve(context.Background(), 1, 1)
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrOutOfDirectMemory) {
+		t.Fatalf("Reserve = %v; want ErrOutOfDirectMemory", err)
+	}
+	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
+		t.Fatalf("failing took %v; want about 511ms", elapsed)
+	}
+	if s := b.Stats(); s.Sleeps != 9 || s.Failures != 1 {
+		t.Fatalf("stats %+v; want 9 sleeps and 1 failure", s)
+	}
+}
+
+// The point of the loop: memory held by a buffer that was dropped without
+// being freed comes back through its cleanup, and the reservation that
+// needed it succeeds.
+func TestReserveReclaimsUnreachableBuffers(t *testing.T) {
+	const size = 1 << 20
+	b := NewBudget(size)
+	t.Cleanup(func() { waitCollections(b) })
+	dropBuffer(t, b, size)
+	if err := b.Reserve(context.Background(), size, size); err != nil {
+		t.Fatalf("Reserve = %v", err)
+	}
+	if s := b.Stats(); s.Failures != 0 || s.Waits != 1 {
+		t.Fatalf("stats %+v; want one wait and no failure", s)
+	}
+	b.Unreserve(size, size)
+	wantCounters(t, b, 0, 0, 0)
+	if err := cleaner.WaitPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dropBuffer reserves size bytes for an owner that becomes unreachable on
+// return, with a cleanup that gives them back.
+//
+//go:noinline
+func dropBuffer(t *testing.T, b *Budget, size int64) {
+	if !b.TryReserve(size, size) {
+		t.Fatal("filling the budget failed")
+	}
+	owner := new([64]byte)
+	cleaner.Register(owner, func() { b.Unreserve(size, size) })
+	runtime.KeepAlive(owner)
+}

@@ -1,0 +1,35 @@
+package limits
+
+// Stats is a budget's counters: the JVM's Bits counters (which
+// BufferPoolMXBean "direct" reports) and what its retry loop did.
+type Stats struct {
+	Count         int64 // reservations held
+	TotalCapacity int64 // sum of their capacities; what the limit applies to
+	Reserved      int64 // sum of their sizes, including rounding
+	Max           int64 // the limit on TotalCapacity
+	HighWater     int64 // total capacity whose crossing starts a background collection; 0 if off
+
+	Waits         int64 // reservations that did not fit at once and entered the retry loop
+	ForcedGCs     int64 // collections the retry loop started (joined ones are not counted)
+	BackgroundGCs int64 // collections started by crossing the high-water mark
+	Sleeps        int64 // back-off sleeps completed
+	Failures      int64 // reservations that failed with ErrOutOfDirectMemory
+}
+
+// Stats returns the budget's counters. Each is read atomically but they are
+// not one snapshot: while reservations are in progress, Count, TotalCapacity
+// and Reserved may disagree by the reservations under way.
+func (b *Budget) Stats() Stats {
+	return Stats{
+		Count:         b.count.Load(),
+		TotalCapacity: b.totalCapacity.Load(),
+		Reserved:      b.reserved.Load(),
+		Max:           b.max,
+		HighWater:     b.highWater.Load(),
+		Waits:         b.waits.Load(),
+		ForcedGCs:     b.forcedGCs.Load(),
+		BackgroundGCs: b.backgroundGCs.Load(),
+		Sleeps:        b.sleeps.Load(),
+		Failures:      b.failures.Load(),
+	}
+}
