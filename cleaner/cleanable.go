@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -31,6 +32,8 @@ const (
 //
 // release must not refer to owner (directly or through what it captures),
 // or owner is kept reachable by its own cleanup and release never runs.
+// Nor may it call runtime.Goexit (t.FailNow, for one): run by the garbage
+// collector, that would end the runtime's cleanup goroutine.
 // Register panics if owner is nil, if release is nil, or if *T is a type the
 // runtime cannot reliably clean up (zero-size, or smaller than 16 bytes and
 // pointer-free; see the package doc).
@@ -86,10 +89,18 @@ func (c *Cleanable) cleanByGC() {
 
 // run calls release, containing any panic.
 func (c *Cleanable) run() {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			stats.panics.Add(1)
 			reportPanic(v)
+		} else if !returned {
+			// runtime.Goexit (t.FailNow, log.Fatal's cousins in test
+			// helpers): it cannot be stopped, and on the GC path it ends
+			// the runtime's cleanup goroutine, which can stall every
+			// cleanup in the process. Say so rather than fail silently.
+			stats.panics.Add(1)
+			reportPanic(errGoexit)
 		}
 	}()
 	// Drop the function before calling it, so that what it captured is let
@@ -97,7 +108,12 @@ func (c *Cleanable) run() {
 	release := c.release
 	c.release = nil
 	release()
+	returned = true
 }
+
+// errGoexit is what the panic handler receives for a release function that
+// called runtime.Goexit.
+var errGoexit = errors.New("cleaner: release function called runtime.Goexit; if the garbage collector ran it, the runtime's cleanup goroutine exited and other cleanups may never run")
 
 // tinySize is the runtime's tiny-allocator limit: pointer-free objects below
 // it may share an allocation slot with others and then are never collected

@@ -16,7 +16,8 @@ var panicHandler atomic.Pointer[PanicHandler]
 // release functions and returns the previous one. A nil h restores the
 // default, which logs one error with log/slog. The handler runs on the
 // goroutine that ran the release (possibly a runtime cleanup goroutine), so
-// it must not block for long.
+// it must not block for long or call runtime.Goexit; if it panics, both
+// panics are logged with log/slog and dropped.
 func SetPanicHandler(h PanicHandler) PanicHandler {
 	var old *PanicHandler
 	if h == nil {
@@ -35,9 +36,18 @@ func defaultPanicHandler(v any, stack []byte) {
 }
 
 func reportPanic(v any) {
+	stack := debug.Stack()
 	h := defaultPanicHandler
 	if p := panicHandler.Load(); p != nil {
 		h = *p
 	}
-	h(v, debug.Stack())
+	// A handler that panics must not undo the containment: on the GC path
+	// its panic would kill the process, on the Clean path it would reach
+	// the caller of Clean.
+	defer func() {
+		if hv := recover(); hv != nil {
+			slog.Error("cleaner: panic handler panicked", "handlerPanic", hv, "panic", v, "stack", string(stack))
+		}
+	}()
+	h(v, stack)
 }
