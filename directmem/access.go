@@ -193,4 +193,3 @@ func (b *Buffer) Compare(c *Buffer) int {
 	runtime.KeepAlive(c)
 	return r
 }
-

@@ -32,26 +32,9 @@ var sink uint64
 // ns per element on this kind of machine).
 func BenchmarkTypedAccess(b *testing.B) {
 	const size = 64 << 20
-	b.Run("direct", func(b *testing.B) {
-		buf := mustAllocate(b, benchAllocator(), size)
-		defer buf.Free()
-		for i := 0; i < size; i += 8 {
-			buf.PutInt64At(i, int64(i))
-		}
-		b.SetBytes(size)
-		var sum int64
-		for b.Loop() {
-			for i := 0; i < size; i += 8 {
-				v, err := buf.GetInt64At(i)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sum += v
-			}
-		}
-		sink = uint64(sum)
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/8), "ns/elem")
-	})
+	b.Run("direct", func(b *testing.B) { benchTypedDirect(b, size, binary.BigEndian) })
+	// The JDK anchor reads in native order; this is the same, to compare.
+	b.Run("direct-native", func(b *testing.B) { benchTypedDirect(b, size, binary.NativeEndian) })
 	b.Run("slice", func(b *testing.B) {
 		s := make([]byte, size)
 		for i := 0; i < size; i += 8 {
@@ -67,6 +50,28 @@ func BenchmarkTypedAccess(b *testing.B) {
 		sink = sum
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/8), "ns/elem")
 	})
+}
+
+func benchTypedDirect(b *testing.B, size int, order binary.ByteOrder) {
+	buf := mustAllocate(b, benchAllocator(), size)
+	defer buf.Free()
+	buf.SetOrder(order)
+	for i := 0; i < size; i += 8 {
+		buf.PutInt64At(i, int64(i))
+	}
+	b.SetBytes(int64(size))
+	var sum int64
+	for b.Loop() {
+		for i := 0; i < size; i += 8 {
+			v, err := buf.GetInt64At(i)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += v
+		}
+	}
+	sink = uint64(sum)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size/8), "ns/elem")
 }
 
 // BenchmarkBulk moves 1 MiB chunks in and out of a direct buffer with

@@ -13,15 +13,15 @@ import (
 // offset from the start of the buffer, are bounded by the limit, and leave
 // the position alone.
 var (
-	_ io.Reader          = (*Buffer)(nil)
-	_ io.Writer          = (*Buffer)(nil)
-	_ io.ByteReader      = (*Buffer)(nil)
-	_ io.ByteWriter      = (*Buffer)(nil)
-	_ io.ReaderAt        = (*Buffer)(nil)
-	_ io.WriterAt        = (*Buffer)(nil)
-	_ io.ReaderFrom      = (*Buffer)(nil)
-	_ io.WriterTo        = (*Buffer)(nil)
-	_ io.StringWriter    = (*Buffer)(nil)
+	_ io.Reader       = (*Buffer)(nil)
+	_ io.Writer       = (*Buffer)(nil)
+	_ io.ByteReader   = (*Buffer)(nil)
+	_ io.ByteWriter   = (*Buffer)(nil)
+	_ io.ReaderAt     = (*Buffer)(nil)
+	_ io.WriterAt     = (*Buffer)(nil)
+	_ io.ReaderFrom   = (*Buffer)(nil)
+	_ io.WriterTo     = (*Buffer)(nil)
+	_ io.StringWriter = (*Buffer)(nil)
 )
 
 // maxEmptyReads is how many (0, nil) reads in a row ReadFrom accepts.
