@@ -25,8 +25,10 @@ type owner struct {
 	// race detector reports. It is also the cheapest check, which keeps the
 	// typed accessors small enough to inline.
 	dead bool
-	// cl is the GC path; nil when the memory is only ever freed by hand
-	// (Options.NoCleaner) or has nothing to release.
+	// cl is the GC path of wrapped memory and arenas; nil when the memory
+	// is only ever freed by hand (Options.NoCleaner) or has nothing to
+	// release, and for allocator buffers, whose GC path is the anchor in
+	// rel.blk (anchor.go).
 	cl *cleaner.Cleanable
 	// rel frees the memory. It must never refer to the owner: the cleanup
 	// holds it, and a path back would keep the owner reachable forever.
@@ -49,6 +51,7 @@ func (o *owner) freed() bool { return o.dead }
 // the Cleanable so that the memory is released exactly once.
 func (o *owner) free() {
 	if !o.state.CompareAndSwap(ownerLive, ownerFreed) {
+		o.freedAgain() // a tracked double Free is reported (leak.go)
 		return
 	}
 	o.dead = true
@@ -70,19 +73,25 @@ type release struct {
 	capacity int64  // bytes asked for
 	alloc    *Allocator
 	fn       func() // Wrap's release function
+	// blk is where the memory came from in the allocator's heap, and the
+	// anchor through which the garbage collector releases a buffer with a
+	// cleaner (anchor.go: such owners have no cl).
+	blk block
 	// byHand is set by Free before it releases, so that a release that
 	// finds it unset knows the garbage collector got there first.
 	byHand atomic.Bool
-	// track is the leak-detection record of a tracked allocation (leak.go).
-	track *allocRecord
+	// track is the leak-detection record of a tracked allocation; only
+	// leak.go sets it (atomically: an arena's owner may be tracked from
+	// several goroutines, and the cleanup goroutine reads it).
+	track atomic.Pointer[allocRecord]
 }
 
 func (r *release) run() {
-	if r.track != nil {
-		r.track.released(r.byHand.Load())
+	if t := r.track.Load(); t != nil {
+		t.released(r.byHand.Load())
 	}
 	if r.alloc != nil {
-		r.alloc.giveBack(r.mem, r.size, r.capacity)
+		r.alloc.giveBack(r)
 	}
 	if r.fn != nil {
 		r.fn()

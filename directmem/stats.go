@@ -3,7 +3,6 @@ package directmem
 import (
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // PoolStats describes the buffers of one pool, as the JVM's
@@ -15,34 +14,19 @@ type PoolStats struct {
 	MemoryUsed    int64  // bytes they take, with rounding and alignment
 }
 
-// directPool counts the buffers of every Allocator and Arena in the process:
-// the JVM's "direct" pool, which counts all of allocateDirect.
-var directPool poolCounters
-
-type poolCounters struct {
-	count, capacity, used atomic.Int64
-}
-
-func (p *poolCounters) add(capacity, used int64) {
-	p.count.Add(1)
-	p.capacity.Add(capacity)
-	p.used.Add(used)
-}
-
-func (p *poolCounters) sub(capacity, used int64) {
-	p.count.Add(-1)
-	p.capacity.Add(-capacity)
-	p.used.Add(-used)
-}
-
-func (p *poolCounters) read(name string) PoolStats {
-	return PoolStats{Name: name, Count: p.count.Load(), TotalCapacity: p.capacity.Load(), MemoryUsed: p.used.Load()}
-}
-
 // Stats returns the statistics of the "direct" pool: every buffer from
 // Allocate, an Allocator or an Arena that has not been freed or collected.
 // Buffers made by Wrap are not counted; their memory is not ours.
-func Stats() PoolStats { return directPool.read("direct") }
+//
+// The counts are kept where the allocator already holds a lock: per heap
+// shard for Allocators' buffers, per arena for arenas' (heap.go). Stats
+// adds them up under those locks, so it is exact whenever no allocation or
+// release is in progress, and costs a lock per shard and live arena.
+func Stats() PoolStats {
+	s := PoolStats{Name: "direct"}
+	theHeap.addPoolStats(&s)
+	return s
+}
 
 var (
 	poolsMu sync.Mutex

@@ -35,6 +35,11 @@ type Budget struct {
 	// is closed when it ends; reservations that need one join it.
 	gcMu   sync.Mutex
 	gcDone chan struct{}
+	// gcGen counts the collections started by this budget; see forceGC.
+	gcGen uint64
+
+	// released wakes reservations sleeping in the back-off (wake.go).
+	released releaseSignal
 
 	hooks hooks
 }
@@ -46,6 +51,7 @@ type hooks struct {
 	sleep           func(context.Context, time.Duration) error
 	waitForProgress func(context.Context) (bool, error)
 	gcJoined        func() // called once a forced collection has been started or joined
+	gcOutwaiting    func() // called when forceGC waits out a collection that began before it
 }
 
 // DefaultHighWater is the fraction of the limit whose crossing starts a
@@ -156,6 +162,7 @@ func (b *Budget) Unreserve(size, capacity int64) {
 		panic(fmt.Sprintf("limits: Unreserve(%d, %d) releases more than is reserved (count %d, reserved %d, total capacity %d)",
 			size, capacity, count+1, reserved+size, total+capacity))
 	}
+	b.released.broadcast()
 }
 
 // checkSizes rejects what no buffer can be: a negative capacity, or a size

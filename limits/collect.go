@@ -5,18 +5,47 @@ import (
 	"runtime"
 )
 
-// forceGC is the JVM's System.gc() in the slow path, shared: if a collection
-// started by this budget (forced or background) is running, it waits for
-// that one rather than starting another, so that a crowd of reservations
-// hitting the limit at once costs one collection, not one each. The
+// forceGC is the JVM's System.gc() in the slow path, shared, so that a crowd
+// of reservations hitting the limit at once costs one collection, not one
+// each. A caller needs a collection that started after it arrived, as
+// HotSpot's System.gc() does (a request is dropped only if a collection
+// began since the caller looked): one already running, forced or
+// background, treats the buffers allocated during its marking as live, so
+// it may free none of the garbage the caller is waiting for. So a caller
+// that finds such a collection waits for it to end, then joins or starts
+// the next one; if a collection that began after its arrival has already
+// ended, it returns at once. The
 // collection runs in its own goroutine because runtime.GC cannot be
 // interrupted and the caller must be free to leave when ctx ends.
 func (b *Budget) forceGC(ctx context.Context) error {
 	b.gcMu.Lock()
-	done := b.gcDone
-	if done == nil {
-		b.forcedGCs.Add(1)
-		done = b.startCollectionLocked()
+	arrival := b.gcGen
+	var done chan struct{}
+	for {
+		if b.gcDone == nil {
+			if b.gcGen > arrival {
+				b.gcMu.Unlock()
+				return nil
+			}
+			b.forcedGCs.Add(1)
+			done = b.startCollectionLocked()
+			break
+		}
+		if b.gcGen > arrival {
+			done = b.gcDone
+			break
+		}
+		earlier := b.gcDone
+		b.gcMu.Unlock()
+		if h := b.hooks.gcOutwaiting; h != nil {
+			h()
+		}
+		select {
+		case <-earlier:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b.gcMu.Lock()
 	}
 	b.gcMu.Unlock()
 	if h := b.hooks.gcJoined; h != nil {
@@ -47,6 +76,7 @@ func (b *Budget) collectInBackground() {
 func (b *Budget) startCollectionLocked() chan struct{} {
 	done := make(chan struct{})
 	b.gcDone = done
+	b.gcGen++
 	gc := b.hooks.gc
 	if gc == nil {
 		gc = runtime.GC

@@ -112,13 +112,14 @@ func TestHighWaterOff(t *testing.T) {
 }
 
 // A reservation that hits the limit while a background collection runs
-// waits for that one instead of forcing another.
+// waits for that one to end, then forces its own: the background one may
+// have started before the reservation's garbage was dropped.
 func TestForcedJoinsBackgroundCollection(t *testing.T) {
 	b, f := newFakeBudget(t, 100)
 	release := make(chan struct{})
 	b.hooks.gc = func() { f.gcs.Add(1); <-release }
 	joined := make(chan struct{})
-	b.hooks.gcJoined = func() { close(joined) }
+	b.hooks.gcOutwaiting = func() { close(joined) }
 	if !b.TryReserve(90, 90) {
 		t.Fatal("TryReserve(90) failed")
 	}
@@ -130,7 +131,7 @@ func TestForcedJoinsBackgroundCollection(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Reserve = %v", err)
 	}
-	if s := b.Stats(); s.ForcedGCs != 0 || s.BackgroundGCs != 1 || f.gcs.Load() != 1 {
-		t.Fatalf("stats %+v, %d collections; want one, in the background", s, f.gcs.Load())
+	if s := b.Stats(); s.ForcedGCs != 1 || s.BackgroundGCs != 1 || f.gcs.Load() != 2 {
+		t.Fatalf("stats %+v, %d collections; want the background one, then one forced", s, f.gcs.Load())
 	}
 }

@@ -62,8 +62,12 @@ func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 			return b.interrupted(ctx, size, err)
 		}
 		if !waited {
-			if err := b.sleep(ctx, delay); err != nil {
+			ok, err := b.backOff(ctx, delay, size, capacity)
+			if err != nil {
 				return b.interrupted(ctx, size, err)
+			}
+			if ok {
+				return nil
 			}
 			b.sleeps.Add(1)
 			delay <<= 1
@@ -88,13 +92,6 @@ func (b *Budget) waitForProgress(ctx context.Context) (bool, error) {
 		return h(ctx)
 	}
 	return cleaner.WaitForProgress(ctx)
-}
-
-func (b *Budget) sleep(ctx context.Context, d time.Duration) error {
-	if h := b.hooks.sleep; h != nil {
-		return h(ctx, d)
-	}
-	return sleepContext(ctx, d)
 }
 
 // sleepContext sleeps for d or until ctx ends, whichever comes first.

@@ -1,0 +1,96 @@
+package directmem
+
+import "runtime"
+
+// The scavenger gives idle memory back to the system: the second step of
+// the allocator's hysteresis (the first is that the heap keeps back a
+// bounded number of bytes of empty slabs and of freed large mappings, and
+// a shard at most one empty chunk).
+//
+// It runs after every garbage collection, on the runtime's cleanup
+// goroutine, without a goroutine of its own: a sentinel object, dropped as
+// soon as it is made, carries a cleanup that trims the heap and makes the
+// next sentinel. Each collection advances the heap's epoch; anything that
+// has sat idle through a whole collection cycle (an empty kept or current
+// slab, an empty chunk, a cached large mapping, stamped with the epoch when
+// it went idle) is given back: slabs with MADV_DONTNEED, chunks and large
+// mappings with munmap. Memory in steady use is never idle for a cycle, so
+// a busy program keeps its caches; a burst's leftovers go within two
+// collections (and the runtime collects at least every two minutes).
+
+// gcTick is the sentinel. It holds a pointer, so that the runtime's tiny
+// allocator (which batches small pointer-free objects) never delays it.
+type gcTick struct{ _ *byte }
+
+// startScavenger starts the scavenger the first time the heap holds memory
+// that may go idle.
+func (h *heap) startScavenger() {
+	if h.scavenging.Load() || !h.scavenging.CompareAndSwap(false, true) {
+		return
+	}
+	h.armScavenger()
+}
+
+func (h *heap) armScavenger() {
+	runtime.AddCleanup(&gcTick{}, (*heap).afterGC, h)
+}
+
+// afterGC is the sentinel's cleanup.
+func (h *heap) afterGC() {
+	h.epoch.Add(1)
+	h.trim()
+	h.armScavenger()
+}
+
+// idleSince reports whether something stamped with epoch since has been
+// idle through a whole collection cycle by epoch now.
+func idleSince(since, now uint32) bool { return now-since >= 2 }
+
+// trim gives back what has been idle through a collection cycle.
+func (h *heap) trim() {
+	now := h.epoch.Load()
+	var unmap [][]byte
+	for _, s := range h.shards {
+		s.mu.Lock()
+		for c := range s.classes {
+			cs := &s.classes[c]
+			for sl := cs.empty.head; sl != nil; {
+				next := sl.next
+				if idleSince(sl.since, now) {
+					cs.empty.remove(sl)
+					h.emptySlabBytes.Add(-slabSize)
+					s.releaseSlab(sl, sl.since)
+				}
+				sl = next
+			}
+			if sl := cs.cur; sl != nil && sl.inuse == 0 && idleSince(sl.since, now) {
+				cs.cur = nil
+				s.releaseSlab(sl, sl.since)
+			}
+		}
+		for c, l := range s.large {
+			keep := l[:0]
+			for _, e := range l {
+				if idleSince(e.since, now) {
+					unmap = append(unmap, e.mem)
+				} else {
+					keep = append(keep, e)
+				}
+			}
+			clear(l[len(keep):])
+			s.large[c] = keep
+		}
+		for c := s.avail.head; c != nil; {
+			next := c.next
+			if c.freeMask == allSlabsFree && idleSince(c.emptySince, now) {
+				s.unmapChunk(c)
+			}
+			c = next
+		}
+		s.mu.Unlock()
+	}
+	for _, mem := range unmap {
+		h.cachedLarge.Add(-int64(len(mem)))
+		unmapLarge(mem)
+	}
+}

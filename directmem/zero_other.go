@@ -1,0 +1,11 @@
+//go:build !linux
+
+package directmem
+
+// clearTouched zeroes mem, the first bytes of a reused large mapping. Only
+// Linux has the residency scan that lets it skip pages never touched
+// (zero_linux.go); elsewhere it is clear.
+func clearTouched(mem []byte) (resident, scanned int) {
+	clear(mem)
+	return 0, 0
+}
