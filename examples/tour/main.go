@@ -1,7 +1,7 @@
 // Command tour is a short walk through offheap: direct buffers under a
 // budget, the java.nio cursor, views, a churn of dropped buffers that the
 // garbage collector releases while allocation backs off as the JVM does,
-// and the pool statistics at the end.
+// an arena, and the pool statistics at the end.
 //
 //	go run ./examples/tour
 package main
@@ -76,9 +76,20 @@ func main() {
 		check(b.Free())
 	}
 
-	// 5. The pool statistics (BufferPoolMXBean) and the budget.
+	// 5. An arena: many small buffers, one lifetime, one Free.
+	arena := directmem.NewArena(directmem.Options{Budget: budget})
+	for i := range 1000 {
+		b, err := arena.Allocate(64)
+		check(err)
+		check(b.PutInt64At(0, int64(i)))
+	}
+	fmt.Printf("5. arena holds 1000 x 64 B: pool count %d; ", directmem.Stats().Count)
+	check(arena.Free())
+	fmt.Printf("after arena.Free: %d\n", directmem.Stats().Count)
+
+	// 6. The pool statistics (BufferPoolMXBean) and the budget.
 	for _, p := range directmem.Pools() {
-		fmt.Printf("5. pool %q: count %d, capacity %d, used %d\n", p.Name, p.Count, p.TotalCapacity, p.MemoryUsed)
+		fmt.Printf("6. pool %q: count %d, capacity %d, used %d\n", p.Name, p.Count, p.TotalCapacity, p.MemoryUsed)
 	}
 	s = budget.Stats()
 	fmt.Printf("   budget: %d of %d bytes reserved by %d buffers\n", s.TotalCapacity, s.Max, s.Count)
