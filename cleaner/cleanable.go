@@ -78,17 +78,36 @@ func (c *Cleanable) cleanByGC() {
 		// Clean came first; Stop was too late to dequeue us.
 		return
 	}
+	runFromGC(c.takeRelease())
+}
+
+// run calls release, containing any panic.
+func (c *Cleanable) run() { runContained(c.takeRelease()) }
+
+// takeRelease drops the release function before it is called, so that what
+// it captured is let go even if it panics.
+func (c *Cleanable) takeRelease() func() {
+	release := c.release
+	c.release = nil
+	return release
+}
+
+// runFromGC runs a release on the garbage collector's path: counted as
+// running while it runs, and waking WaitPending's waiters when it is done.
+func runFromGC(release func()) {
 	stats.running.Add(1)
 	stats.cleanedByGC.Add(1)
 	defer func() {
 		stats.running.Add(-1)
 		progress.signal()
 	}()
-	c.run()
+	runContained(release)
 }
 
-// run calls release, containing any panic.
-func (c *Cleanable) run() {
+// runContained calls f, containing a panic or runtime.Goexit, so that a bad
+// release function cannot take down the caller, or the runtime's cleanup
+// goroutine, silently.
+func runContained(f func()) {
 	returned := false
 	defer func() {
 		if v := recover(); v != nil {
@@ -103,11 +122,7 @@ func (c *Cleanable) run() {
 			reportPanic(errGoexit)
 		}
 	}()
-	// Drop the function before calling it, so that what it captured is let
-	// go even if it panics.
-	release := c.release
-	c.release = nil
-	release()
+	f()
 	returned = true
 }
 

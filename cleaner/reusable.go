@@ -116,32 +116,8 @@ func (rec *reusableRecord[A]) cleanByGC() {
 	if !rec.state.CompareAndSwap(reusableArmed, reusableFired) {
 		return
 	}
-	stats.running.Add(1)
-	stats.cleanedByGC.Add(1)
-	defer func() {
-		stats.running.Add(-1)
-		progress.signal()
-	}()
 	arg := rec.arg
 	var zero A
 	rec.arg = zero
-	runContained(func() { rec.release(arg) })
-}
-
-// runContained calls f, containing a panic or runtime.Goexit as
-// Cleanable.run does, so that a bad release function cannot take down the
-// runtime's cleanup goroutine silently.
-func runContained(f func()) {
-	returned := false
-	defer func() {
-		if v := recover(); v != nil {
-			stats.panics.Add(1)
-			reportPanic(v)
-		} else if !returned {
-			stats.panics.Add(1)
-			reportPanic(errGoexit)
-		}
-	}()
-	f()
-	returned = true
+	runFromGC(func() { rec.release(arg) })
 }

@@ -50,7 +50,12 @@ func (b *Buffer) Read(p []byte) (int, error) {
 // longer than the remaining space, Write copies what fits and returns the
 // count with ErrBufferOverflow: a buffer does not grow. It returns
 // ErrReadOnly for a read-only buffer, writing nothing.
-func (b *Buffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) { return write(b, p) }
+
+// WriteString is Write for a string, without converting it to a []byte.
+func (b *Buffer) WriteString(s string) (int, error) { return write(b, s) }
+
+func write[S string | []byte](b *Buffer, p S) (int, error) {
 	if err := b.checkWritable(); err != nil {
 		return 0, err
 	}
@@ -58,20 +63,6 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	b.pos += n
 	runtime.KeepAlive(b)
 	if n < len(p) {
-		return n, ErrBufferOverflow
-	}
-	return n, nil
-}
-
-// WriteString is Write for a string, without converting it to a []byte.
-func (b *Buffer) WriteString(s string) (int, error) {
-	if err := b.checkWritable(); err != nil {
-		return 0, err
-	}
-	n := copy(b.mem[b.pos:b.lim], s)
-	b.pos += n
-	runtime.KeepAlive(b)
-	if n < len(s) {
 		return n, ErrBufferOverflow
 	}
 	return n, nil
