@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -519,4 +520,93 @@ func gcTime() time.Duration {
 		}
 	}
 	return d[len(d)/2]
+}
+
+// The budget's counters equal the sum over the live buffers at every
+// quiescent point, however the reservations were made (through the
+// allocators' per-shard leases, an arena's lease, or the budget itself for
+// large buffers) and from whatever goroutine they are freed.
+func TestBudgetCountersMatchLiveBuffers(t *testing.T) {
+	budget := limits.NewBudget(256 << 20)
+	managed := NewAllocator(Options{Budget: budget})
+	explicit := NewAllocator(Options{Budget: budget, NoCleaner: true, Alignment: 64})
+	sizes := []int{0, 1, 64, 100, 4096, 5000, 32 << 10, 40 << 10, 300 << 10}
+	type live struct {
+		b             *Buffer
+		cap, reserved int64
+	}
+	const goroutines = 4
+	held := make([][]live, goroutines)
+	arenas := make([]*Arena, goroutines)
+	for round := range 6 {
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(round), uint64(g)))
+				if arenas[g] == nil || r.IntN(2) == 0 {
+					if arenas[g] != nil {
+						arenas[g].Free()
+						held[g] = slices.DeleteFunc(held[g], func(l live) bool { return l.b.owner.arena })
+					}
+					arenas[g] = NewArena(Options{Budget: budget})
+				}
+				for range 300 {
+					n := sizes[r.IntN(len(sizes))]
+					var l live
+					var err error
+					switch r.IntN(3) {
+					case 0:
+						l.b, err = managed.Allocate(t.Context(), n)
+						_, size, _ := sizeClass(n, DefaultAlignment)
+						l.reserved = int64(max(size, 1))
+					case 1:
+						l.b, err = explicit.Allocate(t.Context(), n)
+						_, size, _ := sizeClass(n, 64)
+						l.reserved = int64(max(size, 1))
+					default:
+						l.b, err = arenas[g].Allocate(n)
+						_, size, _ := arenaSize(n, DefaultAlignment)
+						l.reserved = int64(max(size, 1))
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					l.cap = int64(n)
+					held[g] = append(held[g], l)
+					// Free some, often on another goroutine's shard.
+					if k := r.IntN(len(held[g])); r.IntN(2) == 0 && !held[g][k].b.owner.arena {
+						held[g][k].b.Free()
+						held[g] = slices.Delete(held[g], k, k+1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		var count, capacity, reserved int64
+		for _, h := range held {
+			for _, l := range h {
+				count++
+				capacity += l.cap
+				reserved += l.reserved
+			}
+		}
+		if s := budget.Stats(); s.Count != count || s.TotalCapacity != capacity || s.Reserved != reserved {
+			t.Fatalf("round %d: budget count, capacity, reserved = %d, %d, %d; live buffers: %d, %d, %d",
+				round, s.Count, s.TotalCapacity, s.Reserved, count, capacity, reserved)
+		}
+	}
+	for g := range goroutines {
+		for _, l := range held[g] {
+			if !l.b.owner.arena {
+				l.b.Free()
+			}
+		}
+		arenas[g].Free()
+	}
+	if s := budget.Stats(); s.Count != 0 || s.TotalCapacity != 0 || s.Reserved != 0 {
+		t.Fatalf("after freeing everything: %+v", s)
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/offheap-go/offheap/cleaner"
 	"github.com/offheap-go/offheap/limits"
@@ -46,6 +48,9 @@ type Allocator struct {
 	noZero    bool
 	noCleaner bool
 	err       error // invalid options: every Allocate returns it
+	// leases[i] is the allocator's lease on its budget for heap shard i,
+	// guarded by that shard's lock, made on first use (lease.go).
+	leases []atomic.Pointer[limits.Lease]
 }
 
 // NewAllocator returns an allocator with the given options. Invalid options
@@ -53,7 +58,8 @@ type Allocator struct {
 // panic: every Allocate on the result returns an error wrapping
 // ErrInvalidOptions that names the bad value.
 func NewAllocator(opts Options) *Allocator {
-	a := &Allocator{budget: opts.Budget, align: opts.Alignment, noZero: opts.NoZero, noCleaner: opts.NoCleaner}
+	a := &Allocator{budget: opts.Budget, align: opts.Alignment, noZero: opts.NoZero, noCleaner: opts.NoCleaner,
+		leases: make([]atomic.Pointer[limits.Lease], len(theHeap.shards))}
 	if a.budget == nil {
 		a.budget = limits.Default()
 	}
@@ -108,16 +114,30 @@ func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error)
 	// The JVM reserves at least one byte, so that a zero-capacity buffer is
 	// still counted in MemoryUsed.
 	reserved := int64(max(size, 1))
-	if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
-		return nil, err
-	}
 	what := obtainCount
 	if !a.noCleaner {
 		what |= obtainAnchor
 	}
-	mem, blk, an, zeroed, err := theHeap.obtain(capacity, class, size, reserved, what)
+	s := theHeap.shardFor(shardHint())
+	var mem []byte
+	var blk block
+	var an *anchor
+	var zeroed bool
+	err := errNoCredit
+	if class >= 0 && class < numSmallClasses {
+		mem, blk, an, zeroed, err = theHeap.obtain(s, capacity, class, size, reserved, what, a.leaseFor(s))
+	}
+	if err == errNoCredit {
+		// The lease could not cover it: the JVM's path, which may wait.
+		if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
+			return nil, err
+		}
+		mem, blk, an, zeroed, err = theHeap.obtain(s, capacity, class, size, reserved, what, nil)
+		if err != nil {
+			a.budget.Unreserve(reserved, int64(capacity))
+		}
+	}
 	if err != nil {
-		a.budget.Unreserve(reserved, int64(capacity))
 		return nil, err
 	}
 	if !zeroed && !a.noZero {
@@ -153,9 +173,9 @@ func initBuffer(b *Buffer, mem []byte, o *owner) {
 }
 
 // giveBack is the release of an allocation (release.run), by Free or by
-// the garbage collector: the anchor is disarmed, the memory goes back to
-// the heap (which also keeps the pool's counts), the reservation to the
-// budget.
+// the garbage collector: the anchor is disarmed, and the memory goes back
+// to the heap, which also keeps the pool's counts and returns the
+// reservation.
 func (a *Allocator) giveBack(r *release) {
 	if m := r.blk.arena; m != nil {
 		m.release()
@@ -166,8 +186,24 @@ func (a *Allocator) giveBack(r *release) {
 	if an != nil && !an.Disarm() {
 		an = nil // not armed: never hand it out again
 	}
-	theHeap.giveBack(r.mem, r.blk, true, r.capacity, r.size, an)
-	a.budget.Unreserve(r.size, r.capacity)
+	theHeap.giveBack(r.mem, r.blk, a, r.capacity, r.size, an)
+}
+
+// leaseFor returns the allocator's lease for shard s, making it on first
+// use. A lease is closed, its credit and counts folded into the budget,
+// when the allocator is collected; its buffers keep it reachable until
+// they are all released.
+func (a *Allocator) leaseFor(s *shard) *limits.Lease {
+	if l := a.leases[s.idx].Load(); l != nil {
+		return l
+	}
+	l := a.budget.NewLease(&s.mu)
+	if !a.leases[s.idx].CompareAndSwap(nil, l) {
+		l.Close()
+		return a.leases[s.idx].Load()
+	}
+	runtime.AddCleanup(a, (*limits.Lease).Close, l)
+	return l
 }
 
 var defaultAllocator = sync.OnceValue(func() *Allocator { return NewAllocator(Options{}) })

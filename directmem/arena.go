@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/offheap-go/offheap/cleaner"
+	"github.com/offheap-go/offheap/limits"
 	"github.com/offheap-go/offheap/pagealign"
 )
 
@@ -49,8 +50,9 @@ type arenaMem struct {
 	cur   []byte
 	off   int
 	fresh bool
-	// res lists the reservations, run-length encoded, to return to the budget.
-	res []arenaResv
+	// lease is the arena's share of its budget, guarded by mu: each buffer
+	// is reserved through it, and Free returns them all at once.
+	lease *limits.Lease
 	// count, capacity and used are the arena's part of the "direct"
 	// pool's counts, kept here under mu rather than in shared atomics;
 	// Stats finds them through the registry of its shard.
@@ -64,11 +66,6 @@ type arenaMem struct {
 type arenaBlock struct {
 	mem []byte
 	blk block
-}
-
-type arenaResv struct {
-	size, capacity int64
-	n              int
 }
 
 // Buffers of at most arenaBumpMax bytes (after alignment) are cut one
@@ -93,6 +90,7 @@ func NewArena(opts Options) *Arena {
 	ar.own.rel = r
 	ar.own.arena = true
 	if a.err == nil {
+		ar.mem.lease = a.budget.NewLease(&ar.mem.mu)
 		theHeap.registerArena(ar.mem)
 		if !a.noCleaner {
 			// One registration per arena, amortised over its buffers.
@@ -126,17 +124,32 @@ func (ar *Arena) AllocateContext(ctx context.Context, capacity int) (*Buffer, er
 		return nil, fmt.Errorf("%w: capacity %d is too large", ErrInvalidCapacity, capacity)
 	}
 	reserved := int64(max(size, 1))
-	if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
-		return nil, err
-	}
 	m := ar.mem
 	m.mu.Lock()
+	if m.freed {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
+	}
+	if !m.lease.TryReserve(reserved, int64(capacity)) {
+		// The lease cannot cover it: the JVM's path, which may wait, and
+		// must not hold the lock the budget takes to reclaim credit.
+		m.mu.Unlock()
+		if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
+			return nil, err
+		}
+		m.mu.Lock()
+		if m.freed {
+			m.mu.Unlock()
+			a.budget.Unreserve(reserved, int64(capacity))
+			return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
+		}
+	}
 	// Everything up to the hand-out happens under the lock: a Free racing
 	// with us must not give back memory that we are still clearing.
 	mem, err := m.take(capacity, size, class)
 	if err != nil {
+		m.lease.Unreserve(reserved, int64(capacity))
 		m.mu.Unlock()
-		a.budget.Unreserve(reserved, int64(capacity))
 		return nil, err
 	}
 	m.record(reserved, int64(capacity))
@@ -179,9 +192,6 @@ func (ar *Arena) newBuffer() *Buffer {
 // take returns capacity zeroed bytes (unless NoZero) for a buffer of size
 // and class (from arenaSize). m.mu must be held.
 func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
-	if m.freed {
-		return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
-	}
 	var mem []byte
 	var blk block
 	zeroed := true
@@ -214,7 +224,7 @@ func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
 
 // obtain takes memory of class from the heap for the arena.
 func (m *arenaMem) obtain(class, size int) ([]byte, block, bool, error) {
-	mem, blk, _, zeroed, err := theHeap.obtain(0, class, size, 0, 0)
+	mem, blk, _, zeroed, err := theHeap.obtain(theHeap.shardFor(shardHint()), 0, class, size, 0, 0, nil)
 	if err != nil {
 		return nil, block{}, false, err
 	}
@@ -222,13 +232,8 @@ func (m *arenaMem) obtain(class, size int) ([]byte, block, bool, error) {
 	return mem, blk, zeroed, nil
 }
 
-// record notes a reservation and counts the buffer. m.mu must be held.
+// record counts a buffer. m.mu must be held.
 func (m *arenaMem) record(size, capacity int64) {
-	if n := len(m.res); n > 0 && m.res[n-1].size == size && m.res[n-1].capacity == capacity {
-		m.res[n-1].n++
-	} else {
-		m.res = append(m.res, arenaResv{size: size, capacity: capacity, n: 1})
-	}
 	m.count++
 	m.capacity += capacity
 	m.used += size
@@ -243,20 +248,16 @@ func (m *arenaMem) release() {
 		return
 	}
 	m.freed = true
-	blocks, res := m.blocks, m.res
-	m.blocks, m.res, m.cur, m.off = nil, nil, nil, 0
+	blocks := m.blocks
+	m.blocks, m.cur, m.off = nil, nil, 0
+	m.lease.UnreserveN(m.count, m.used, m.capacity)
 	m.count, m.capacity, m.used = 0, 0, 0
 	m.mu.Unlock()
+	m.lease.Close()
 	theHeap.unregisterArena(m)
 
 	for _, b := range blocks {
-		theHeap.giveBack(b.mem, b.blk, false, 0, 0, nil)
-	}
-	budget := m.alloc.budget
-	for _, r := range res {
-		for range r.n {
-			budget.Unreserve(r.size, r.capacity)
-		}
+		theHeap.giveBack(b.mem, b.blk, nil, 0, 0, nil)
 	}
 }
 

@@ -1,9 +1,12 @@
 package directmem
 
 import (
+	"errors"
 	"math/bits"
 	"runtime"
 	"sync/atomic"
+
+	"github.com/offheap-go/offheap/limits"
 )
 
 // heap is where buffer memory comes from: one for the whole process,
@@ -40,7 +43,7 @@ func newHeap(procs int) *heap {
 	n = min(n, 64)
 	h := &heap{shards: make([]*shard, n), mask: uint32(n - 1)}
 	for i := range h.shards {
-		h.shards[i] = new(shard)
+		h.shards[i] = &shard{idx: i}
 	}
 	return h
 }
@@ -67,18 +70,29 @@ const (
 	obtainAnchor             // return an idle anchor, if the shard has one
 )
 
+// errNoCredit is obtain's answer when the lease it was given cannot
+// cover the buffer: the caller reserves from the budget and asks again
+// without a lease.
+var errNoCredit = errors.New("directmem: no credit in the lease")
+
 // obtain returns the memory of a buffer of capacity bytes, class and size
-// (from sizeClass): mem has length size, and zeroed reports that its bytes
-// are known to be zero. With obtainCount the buffer counts in the pool with
-// reserved bytes used; with obtainAnchor an idle anchor is returned too if
-// the shard has one. For a small buffer all of it happens under one
-// acquisition of one shard's lock.
-func (h *heap) obtain(capacity, class, size int, reserved int64, what int) (mem []byte, blk block, an *anchor, zeroed bool, err error) {
+// (from sizeClass), from shard s if it is a small one: mem has length
+// size, and zeroed reports that its bytes are known to be zero. With
+// obtainCount the buffer counts in the pool with reserved bytes used; with
+// obtainAnchor an idle anchor is returned too if the shard has one. If
+// lease is not nil (small buffers only; it must be s's), the reservation
+// is made through it first, or obtain fails with errNoCredit having taken
+// nothing. For a small buffer all of it happens under one acquisition of
+// s's lock.
+func (h *heap) obtain(s *shard, capacity, class, size int, reserved int64, what int, lease *limits.Lease) (mem []byte, blk block, an *anchor, zeroed bool, err error) {
 	blk.class = int16(class)
-	s := h.shardFor(shardHint())
 	switch {
 	case class >= 0 && class < numSmallClasses:
 		s.mu.Lock()
+		if lease != nil && !lease.TryReserve(reserved, int64(capacity)) {
+			s.mu.Unlock()
+			return nil, block{}, nil, false, errNoCredit
+		}
 		blk.slab, blk.slot, zeroed, err = s.takeSlot(class)
 		if err == nil {
 			mem = blk.slab.slot(blk.slot)
@@ -88,6 +102,8 @@ func (h *heap) obtain(capacity, class, size int, reserved int64, what int) (mem 
 			if what&obtainAnchor != 0 {
 				an = s.popAnchor()
 			}
+		} else if lease != nil {
+			lease.Unreserve(reserved, int64(capacity))
 		}
 		s.mu.Unlock()
 		if err != nil {
@@ -115,15 +131,22 @@ func (h *heap) obtain(capacity, class, size int, reserved int64, what int) (mem 
 }
 
 // giveBack returns memory from obtain and keeps an idle anchor (or nil)
-// for reuse. counted says the memory was a buffer counted in the pool
-// (obtainCount), with capacity and reserved bytes.
-func (h *heap) giveBack(mem []byte, blk block, counted bool, capacity, reserved int64, an *anchor) {
+// for reuse. With a non-nil Allocator the memory was a buffer of it,
+// counted in the pool (obtainCount) with capacity and reserved bytes, and
+// its reservation goes back too: through the allocator's lease of the
+// shard for a small buffer, to the budget otherwise.
+func (h *heap) giveBack(mem []byte, blk block, a *Allocator, capacity, reserved int64, an *anchor) {
 	if sl := blk.slab; sl != nil {
 		s := sl.chunk.shard
+		var lease *limits.Lease
+		if a != nil {
+			lease = a.leaseFor(s)
+		}
 		s.mu.Lock()
 		s.putSlot(sl, blk.slot)
-		if counted {
+		if lease != nil {
 			s.pool.sub(capacity, reserved)
+			lease.Unreserve(reserved, capacity)
 		}
 		an = s.pushAnchor(an)
 		s.mu.Unlock()
@@ -134,13 +157,16 @@ func (h *heap) giveBack(mem []byte, blk block, counted bool, capacity, reserved 
 		if !cached {
 			cached = h.cacheLarge(s, mem, int(blk.class))
 		}
-		if counted {
+		if a != nil {
 			s.pool.sub(capacity, reserved)
 		}
 		an = s.pushAnchor(an)
 		s.mu.Unlock()
 		if !cached {
 			unmapLarge(mem[:cap(mem)])
+		}
+		if a != nil {
+			a.budget.Unreserve(reserved, capacity)
 		}
 	}
 	if an != nil {

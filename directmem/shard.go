@@ -14,7 +14,8 @@ import (
 // including the garbage collector's cleanup goroutine); a large mapping and
 // an anchor go back to the shard of the goroutine that frees them.
 type shard struct {
-	mu sync.Mutex
+	mu  sync.Mutex
+	idx int // in heap.shards
 
 	classes [numSmallClasses]classState
 	// avail lists the chunks with an unused slab, chunks with used slabs

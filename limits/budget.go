@@ -41,6 +41,11 @@ type Budget struct {
 	// released wakes reservations sleeping in the back-off (wake.go).
 	released releaseSignal
 
+	// leases are the live Leases on the budget (lease.go), whose parts of
+	// the counters Stats adds. leaseMu is taken before any lease's lock.
+	leaseMu sync.Mutex
+	leases  map[*Lease]struct{}
+
 	hooks hooks
 }
 
@@ -117,6 +122,12 @@ func (b *Budget) tryReserve(size, capacity int64) bool {
 			return true
 		}
 	}
+}
+
+// retry is the slow path's attempt to reserve: tryReserve, and if that
+// fails and leases hold unused credit, once more after taking it back.
+func (b *Budget) retry(size, capacity int64) bool {
+	return b.tryReserve(size, capacity) || (b.reclaim() && b.tryReserve(size, capacity))
 }
 
 // Reserve reserves size bytes of memory for a buffer of the given capacity,

@@ -31,7 +31,7 @@ func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 		if err != nil {
 			return b.interrupted(ctx, size, err)
 		}
-		if b.tryReserve(size, capacity) {
+		if b.retry(size, capacity) {
 			return nil
 		}
 		if !waited {
@@ -51,7 +51,7 @@ func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 	// moment would.
 	delay := initialSleep
 	for sleeps := 0; ; {
-		if b.tryReserve(size, capacity) {
+		if b.retry(size, capacity) {
 			return nil
 		}
 		if sleeps >= maxSleeps {
@@ -76,7 +76,7 @@ func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 	}
 
 	b.failures.Add(1)
-	return &OutOfMemoryError{Requested: size, Allocated: b.reserved.Load(), Limit: b.max}
+	return &OutOfMemoryError{Requested: size, Allocated: b.Stats().Reserved, Limit: b.max}
 }
 
 // interrupted is the error of a reservation abandoned because ctx ended.

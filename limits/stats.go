@@ -16,14 +16,16 @@ type Stats struct {
 	Failures      int64 // reservations that failed with ErrOutOfDirectMemory
 }
 
-// Stats returns the budget's counters. Each is read atomically but they are
-// not one snapshot: while reservations are in progress, Count, TotalCapacity
-// and Reserved may disagree by the reservations under way.
+// Stats returns the budget's counters. They are exact whenever no
+// reservation is in progress; while some are, Count, TotalCapacity and
+// Reserved may disagree by the reservations under way. The parts held by
+// Leases are added under each lease's lock.
 func (b *Budget) Stats() Stats {
+	credit, count, reserved := b.leaseCounts()
 	return Stats{
-		Count:         b.count.Load(),
-		TotalCapacity: b.totalCapacity.Load(),
-		Reserved:      b.reserved.Load(),
+		Count:         b.count.Load() + count,
+		TotalCapacity: b.totalCapacity.Load() - credit,
+		Reserved:      b.reserved.Load() + reserved,
 		Max:           b.max,
 		HighWater:     b.highWater.Load(),
 		Waits:         b.waits.Load(),

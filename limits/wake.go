@@ -57,7 +57,7 @@ func (b *Budget) backOff(ctx context.Context, d time.Duration, size, capacity in
 		wake := b.released.wait()
 		// Memory released between the last attempt and wait() would not
 		// wake us; look once more now that we are registered.
-		if b.tryReserve(size, capacity) {
+		if b.retry(size, capacity) {
 			return true, nil
 		}
 		select {
