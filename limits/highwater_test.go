@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"context"
 	"errors"
 	"math"
 	"strings"
@@ -108,30 +107,5 @@ func TestHighWaterOff(t *testing.T) {
 	waitCollections(b)
 	if got := f.gcs.Load(); got != 0 {
 		t.Fatalf("%d collections with the mark off", got)
-	}
-}
-
-// A reservation that hits the limit while a background collection runs
-// waits for that one to end, then forces its own: the background one may
-// have started before the reservation's garbage was dropped.
-func TestForcedJoinsBackgroundCollection(t *testing.T) {
-	b, f := newFakeBudget(t, 100)
-	release := make(chan struct{})
-	b.hooks.gc = func() { f.gcs.Add(1); <-release }
-	joined := make(chan struct{})
-	b.hooks.gcOutwaiting = func() { close(joined) }
-	if !b.TryReserve(90, 90) {
-		t.Fatal("TryReserve(90) failed")
-	}
-	done := make(chan error)
-	go func() { done <- b.Reserve(context.Background(), 20, 20) }()
-	<-joined
-	b.Unreserve(90, 90)
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatalf("Reserve = %v", err)
-	}
-	if s := b.Stats(); s.ForcedGCs != 1 || s.BackgroundGCs != 1 || f.gcs.Load() != 2 {
-		t.Fatalf("stats %+v, %d collections; want the background one, then one forced", s, f.gcs.Load())
 	}
 }

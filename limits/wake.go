@@ -14,9 +14,11 @@ import (
 // the budget churns (DirectBufferAllocTest shows it). Waking on Unreserve
 // lets a sleeper compete for memory the moment it appears. The schedule is
 // unchanged: a wake that does not win memory goes back to the same sleep,
-// so the back-off still ends after about half a second.
+// so the back-off still ends after about half a second. Reservations
+// waiting for cleanups to make progress are woken the same way
+// (progressOrReserve), so that they need not wait for the last of them.
 type releaseSignal struct {
-	sleepers atomic.Int32 // Unreserve pays for the broadcast only when >0
+	sleepers atomic.Int32 // waiters; Unreserve pays for the broadcast only when >0
 	mu       sync.Mutex
 	ch       chan struct{}
 }
