@@ -30,9 +30,18 @@
 //     if the context is already done (the JVM's interrupts likewise only
 //     affect waiting); one that has to wait returns as soon as the context
 //     ends, with an error wrapping ctx.Err() and nothing reserved.
-//   - Reservations that hit the limit together share one forced collection:
-//     a reservation that needs a collection while one is in flight waits for
-//     that one instead of starting another.
+//   - Reservations that hit the limit together share one forced collection.
+//     A collection counts for a reservation only if it started after the
+//     reservation began waiting (HotSpot's System.gc() rule: one already
+//     marking treats buffers allocated meanwhile as live); a reservation
+//     that finds an earlier one running waits for it, retries once its
+//     cleanups have run, and forces a new one only if that retry fails.
+//     While waiting for cleanups, it retries whenever memory is released.
+//   - A [Lease] lets an owner that already holds a lock (an allocator's
+//     shard, an arena) reserve under that lock, from credit taken from the
+//     budget in grants, with no atomic operation per reservation. The
+//     counters stay exact, and the retry loop takes idle credit back
+//     before it waits.
 //   - When a reservation takes total capacity across a high-water mark (85%
 //     of the limit unless changed with [Budget.SetHighWater]), the budget
 //     starts one garbage collection in the background, so that buffers
