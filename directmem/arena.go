@@ -250,10 +250,15 @@ func (m *arenaMem) release() {
 	m.freed = true
 	blocks := m.blocks
 	m.blocks, m.cur, m.off = nil, nil, 0
-	m.lease.UnreserveN(m.count, m.used, m.capacity)
+	lease := m.lease // nil if the options were invalid: nothing was reserved
+	if lease != nil {
+		lease.UnreserveN(m.count, m.used, m.capacity)
+	}
 	m.count, m.capacity, m.used = 0, 0, 0
 	m.mu.Unlock()
-	m.lease.Close()
+	if lease != nil {
+		lease.Close()
+	}
 	theHeap.unregisterArena(m)
 
 	for _, b := range blocks {

@@ -166,8 +166,12 @@ func TestArenaOptions(t *testing.T) {
 		}
 		ar.Free()
 	}
-	if _, err := NewArena(Options{Alignment: 3}).Allocate(1); !errors.Is(err, ErrInvalidOptions) {
+	bad := NewArena(Options{Alignment: 3})
+	if _, err := bad.Allocate(1); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("bad alignment: %v", err)
+	}
+	if err := bad.Free(); err != nil || !bad.IsFreed() {
+		t.Errorf("Free of an arena with bad options = %v, freed %t", err, bad.IsFreed())
 	}
 	if _, err := NewArena(Options{Budget: budget}).Allocate(-1); !errors.Is(err, ErrInvalidCapacity) {
 		t.Errorf("negative capacity: %v", err)
