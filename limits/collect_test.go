@@ -2,7 +2,6 @@ package limits
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,17 +129,7 @@ func TestOutwaitedCollectionThenForced(t *testing.T) {
 	}
 	<-arrived // all of them wait for the background collection
 	close(release)
-	var ok, oom int
-	for range waiters {
-		switch err := <-errs; {
-		case err == nil:
-			ok++
-		case errors.Is(err, ErrOutOfDirectMemory):
-			oom++
-		default:
-			t.Fatalf("Reserve = %v", err)
-		}
-	}
+	ok, oom := tally(t, errs, waiters)
 	if ok != 3 || oom != waiters-3 {
 		t.Fatalf("%d succeeded and %d failed; want 3 (what the background collection freed) and %d", ok, oom, waiters-3)
 	}
@@ -203,12 +192,7 @@ func TestOutwaitedCollectionFreesTooLittle(t *testing.T) {
 // as one of them releases enough, without waiting for the rest: the wait is
 // ended through its context, and has returned by the time Reserve does.
 func TestProgressWaitEndsOnRelease(t *testing.T) {
-	b, f := newFakeBudget(t, 10)
-	if !b.TryReserve(10, 10) {
-		t.Fatal("filling the budget failed")
-	}
-	waitCollections(b)
-	f.gcs.Store(0)
+	b, f := newFullFakeBudget(t, 10)
 	var calls atomic.Int64
 	var ended atomic.Bool
 	b.hooks.waitForProgress = func(ctx context.Context) (bool, error) {

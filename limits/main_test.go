@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,6 +47,37 @@ func newFakeBudget(t testing.TB, max int64) (*Budget, *fake) {
 	}
 	t.Cleanup(func() { waitCollections(b) })
 	return b, f
+}
+
+// newFullFakeBudget is newFakeBudget with the budget filled to max and the
+// background collection that filling starts over and not counted: the
+// start of every test of the slow path.
+func newFullFakeBudget(t testing.TB, max int64) (*Budget, *fake) {
+	t.Helper()
+	b, f := newFakeBudget(t, max)
+	if !b.TryReserve(max, max) {
+		t.Fatal("filling the budget failed")
+	}
+	waitCollections(b) // else a forced collection would join the background one
+	f.gcs.Store(0)
+	return b, f
+}
+
+// tally receives n results of Reserve and counts the successes and the
+// ErrOutOfDirectMemory failures; any other error fails t.
+func tally(t testing.TB, errs <-chan error, n int) (ok, oom int) {
+	t.Helper()
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrOutOfDirectMemory):
+			oom++
+		default:
+			t.Fatalf("Reserve = %v", err)
+		}
+	}
+	return ok, oom
 }
 
 // waitCollections returns once no collection started by b is running.

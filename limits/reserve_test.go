@@ -19,12 +19,7 @@ var jvmBackoff = []time.Duration{
 }
 
 func TestBackoffSchedule(t *testing.T) {
-	b, f := newFakeBudget(t, 10)
-	if !b.TryReserve(10, 10) {
-		t.Fatal("filling the budget failed")
-	}
-	waitCollections(b) // else the forced collection joins the background one
-	f.gcs.Store(0)
+	b, f := newFullFakeBudget(t, 10)
 	err := b.Reserve(context.Background(), 1, 1)
 	if !errors.Is(err, ErrOutOfDirectMemory) {
 		t.Fatalf("Reserve = %v; want ErrOutOfDirectMemory", err)
@@ -93,12 +88,7 @@ func TestProgressIsNotASleep(t *testing.T) {
 // A reservation succeeds once a cleanup that ran while it waited for
 // progress has released memory, without a collection.
 func TestReserveSucceedsAfterProgress(t *testing.T) {
-	b, f := newFakeBudget(t, 10)
-	if !b.TryReserve(10, 10) {
-		t.Fatal("filling the budget failed")
-	}
-	waitCollections(b)
-	f.gcs.Store(0)
+	b, f := newFullFakeBudget(t, 10)
 	b.hooks.waitForProgress = func(context.Context) (bool, error) {
 		b.Unreserve(10, 10) // a cleanup freeing a buffer
 		return true, nil
@@ -115,11 +105,7 @@ func TestReserveSucceedsAfterProgress(t *testing.T) {
 // A reservation succeeds when another goroutine releases memory during the
 // back-off.
 func TestReserveSucceedsDuringBackoff(t *testing.T) {
-	b, _ := newFakeBudget(t, 10)
-	if !b.TryReserve(10, 10) {
-		t.Fatal("filling the budget failed")
-	}
-	waitCollections(b)
+	b, _ := newFullFakeBudget(t, 10)
 	sleeping, wake := make(chan time.Duration), make(chan struct{})
 	b.hooks.sleep = func(_ context.Context, d time.Duration) error {
 		sleeping <- d
@@ -176,11 +162,7 @@ func TestContextEndsWaiting(t *testing.T) {
 	for _, stage := range []string{"progress", "collection", "sleep"} {
 		for _, want := range []error{context.Canceled, context.DeadlineExceeded} {
 			t.Run(stage+"/"+want.Error(), func(t *testing.T) {
-				b, _ := newFakeBudget(t, 10)
-				if !b.TryReserve(10, 10) {
-					t.Fatal("filling the budget failed")
-				}
-				waitCollections(b)
+				b, _ := newFullFakeBudget(t, 10)
 				waiting := make(chan struct{})
 				release := make(chan struct{})
 				defer close(release)
@@ -230,12 +212,7 @@ func TestContextEndsWaiting(t *testing.T) {
 // garbage).
 func TestForcedCollectionsCoalesce(t *testing.T) {
 	const waiters = 32
-	b, f := newFakeBudget(t, 10)
-	if !b.TryReserve(10, 10) {
-		t.Fatal("filling the budget failed")
-	}
-	waitCollections(b)
-	f.gcs.Store(0)
+	b, f := newFullFakeBudget(t, 10)
 	if err := b.SetHighWater(0); err != nil { // count forced collections only
 		t.Fatal(err)
 	}
@@ -254,17 +231,7 @@ func TestForcedCollectionsCoalesce(t *testing.T) {
 	}
 	b.Unreserve(10, 10) // room for ten of them once the collection ends
 	close(release)
-	var ok, oom int
-	for range waiters {
-		switch err := <-errs; {
-		case err == nil:
-			ok++
-		case errors.Is(err, ErrOutOfDirectMemory):
-			oom++
-		default:
-			t.Fatalf("Reserve = %v", err)
-		}
-	}
+	ok, oom := tally(t, errs, waiters)
 	if got := f.gcs.Load(); got != 2 {
 		t.Fatalf("%d waiters caused %d collections; want 2", waiters, got)
 	}
