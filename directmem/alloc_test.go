@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/offheap-go/offheap/cleaner"
 	"github.com/offheap-go/offheap/limits"
@@ -608,5 +609,13 @@ func TestBudgetCountersMatchLiveBuffers(t *testing.T) {
 	}
 	if s := budget.Stats(); s.Count != 0 || s.TotalCapacity != 0 || s.Reserved != 0 {
 		t.Fatalf("after freeing everything: %+v", s)
+	}
+}
+
+// A Buffer is one cache line: Allocate and Arena make one per buffer, and
+// its size is most of their cost in the Go heap.
+func TestBufferIsOneCacheLine(t *testing.T) {
+	if n := unsafe.Sizeof(Buffer{}); n != 64 {
+		t.Errorf("Buffer is %d bytes, want 64", n)
 	}
 }

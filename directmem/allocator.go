@@ -2,7 +2,6 @@ package directmem
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -168,7 +167,6 @@ func initBuffer(b *Buffer, mem []byte, o *owner) {
 	b.owner = o
 	b.lim = len(mem)
 	b.mark = noMark
-	b.order = binary.BigEndian
 	b.swap = hostLittleEndian
 }
 

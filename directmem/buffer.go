@@ -1,9 +1,6 @@
 package directmem
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "fmt"
 
 // Buffer is a window on memory outside the Go heap with the cursor of
 // java.nio.ByteBuffer: the Go form of a DirectByteBuffer.
@@ -48,8 +45,10 @@ type Buffer struct {
 
 	pos, lim int
 	mark     int // -1 when there is no mark
-	order    binary.ByteOrder
-	swap     bool // order is not the host's: swap bytes of loads and stores
+	// swap says the buffer's byte order is not the host's: loads and
+	// stores swap bytes. It is the whole of the order (see Order), which
+	// keeps a Buffer at 64 bytes.
+	swap     bool
 	readOnly bool
 	isView   bool // a slice, duplicate or read-only view: not the owner
 }
@@ -59,7 +58,7 @@ const noMark = -1
 
 // newBuffer returns the root buffer of an allocation.
 func newBuffer(mem []byte, o *owner) *Buffer {
-	return &Buffer{mem: mem, owner: o, lim: len(mem), mark: noMark, order: binary.BigEndian, swap: hostLittleEndian}
+	return &Buffer{mem: mem, owner: o, lim: len(mem), mark: noMark, swap: hostLittleEndian}
 }
 
 // Capacity returns the number of bytes the buffer can hold.
@@ -177,7 +176,7 @@ func (b *Buffer) SliceAt(index, length int) (*Buffer, error) {
 func (b *Buffer) view(off, n int) *Buffer {
 	return &Buffer{
 		mem: b.mem[off : off+n : off+n], owner: b.owner,
-		lim: n, mark: noMark, order: binary.BigEndian, swap: hostLittleEndian,
+		lim: n, mark: noMark, swap: hostLittleEndian,
 		readOnly: b.readOnly, isView: true,
 	}
 }
@@ -187,7 +186,7 @@ func (b *Buffer) view(off, n int) *Buffer {
 // share bytes but move their indexes independently.
 func (b *Buffer) Duplicate() *Buffer {
 	d := *b
-	d.order, d.swap, d.isView = binary.BigEndian, hostLittleEndian, true
+	d.swap, d.isView = hostLittleEndian, true
 	return &d
 }
 

@@ -2,9 +2,17 @@ package directmem
 
 import "encoding/binary"
 
-// Order returns the byte order multi-byte gets and puts use: big-endian
-// unless SetOrder changed it.
-func (b *Buffer) Order() binary.ByteOrder { return b.order }
+// Order returns the byte order multi-byte gets and puts use:
+// binary.BigEndian unless SetOrder changed it, and otherwise
+// binary.BigEndian or binary.LittleEndian, as java.nio's ByteOrder has only
+// those two values. A buffer set to binary.NativeEndian reports the one
+// that is native.
+func (b *Buffer) Order() binary.ByteOrder {
+	if b.swap != hostLittleEndian {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
 
 // SetOrder sets the byte order of multi-byte gets and puts. binary.BigEndian,
 // binary.LittleEndian and binary.NativeEndian are the usual values; any
@@ -15,7 +23,6 @@ func (b *Buffer) SetOrder(o binary.ByteOrder) {
 	if o == nil {
 		o = binary.BigEndian
 	}
-	b.order = o
 	b.swap = isLittleEndian(o) != hostLittleEndian
 }
 
