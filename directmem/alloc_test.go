@@ -612,10 +612,14 @@ func TestBudgetCountersMatchLiveBuffers(t *testing.T) {
 	}
 }
 
-// A Buffer is one cache line: Allocate and Arena make one per buffer, and
-// its size is most of their cost in the Go heap.
-func TestBufferIsOneCacheLine(t *testing.T) {
+// A Buffer is one cache line and an allocation fits the runtime's
+// 192-byte size class: Allocate makes one allocation per buffer and an
+// Arena one Buffer, and their size is most of the cost in the Go heap.
+func TestGoSideSizes(t *testing.T) {
 	if n := unsafe.Sizeof(Buffer{}); n != 64 {
 		t.Errorf("Buffer is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(allocation{}); n > 192 {
+		t.Errorf("allocation is %d bytes, want at most 192", n)
 	}
 }

@@ -25,6 +25,9 @@ type owner struct {
 	// race detector reports. It is also the cheapest check, which keeps the
 	// typed accessors small enough to inline.
 	dead bool
+	// arena is set for memory that only its Arena may free. (It sits next
+	// to dead so that the owner is 24 bytes, and an allocation 192.)
+	arena bool
 	// cl is the GC path of wrapped memory and arenas; nil when the memory
 	// is only ever freed by hand (Options.NoCleaner) or has nothing to
 	// release, and for allocator buffers, whose GC path is the anchor in
@@ -33,8 +36,6 @@ type owner struct {
 	// rel frees the memory. It must never refer to the owner: the cleanup
 	// holds it, and a path back would keep the owner reachable forever.
 	rel *release
-	// arena is set for memory that only its Arena may free.
-	arena bool
 }
 
 const (
