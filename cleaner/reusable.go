@@ -2,7 +2,6 @@ package cleaner
 
 import (
 	"runtime"
-	"sync/atomic"
 )
 
 // Reusable is a garbage-collector registration that can guard one resource
@@ -13,7 +12,8 @@ import (
 // [runtime.Cleanup.Stop]: each takes runtime-wide locks and walks the
 // span's list of specials, about 200-400 ns together. A Reusable pays for
 // runtime.AddCleanup once, when it is made, and is then armed and disarmed
-// with an atomic operation each, any number of times. The trick is that the
+// with a few plain stores and a statistics counter each, any number of
+// times. The trick is that the
 // object the runtime watches is the Reusable itself, not the resource's
 // owner: the owner holds the Reusable while it is armed, so the Reusable
 // becomes unreachable exactly when the owner does, and release runs; an
@@ -46,10 +46,19 @@ type Reusable[A any] struct {
 // the Reusable, which the runtime watches.
 type reusableRecord[A any] struct {
 	// state moves idle -> armed (Arm) -> idle (Disarm) any number of times,
-	// or armed -> fired once (the garbage collector). Arm writes arg before
-	// its compare-and-swap and the collector's release reads it after its
-	// own, so the atomic orders the two.
-	state   atomic.Uint32
+	// or armed -> fired once (the garbage collector).
+	//
+	// state and arg are plain fields, not atomics, because nothing touches
+	// them concurrently: Arm, Disarm and Close are ordered by their caller
+	// (the rules above), and they all need the Reusable in hand, while the
+	// garbage collector's cleanByGC runs only once the Reusable is
+	// unreachable, so after the last of them, never beside one. What orders
+	// their writes before cleanByGC's reads is the collection in between
+	// (the runtime tells the race detector so: runCleanups calls
+	// racefingo, "a happens-before edge between the cleanup argument being
+	// mutated and the call to the cleanup"). A compare-and-swap each in Arm
+	// and Disarm cost a fifth of a small buffer's allocate and free.
+	state   uint32
 	arg     A
 	release func(A)
 }
@@ -77,10 +86,11 @@ func NewReusable[A any](release func(A)) *Reusable[A] {
 // unreachable before Disarm. It panics unless the Reusable is idle (new, or
 // disarmed since its last Arm).
 func (r *Reusable[A]) Arm(arg A) {
-	r.rec.arg = arg
-	if !r.rec.state.CompareAndSwap(reusableIdle, reusableArmed) {
+	if r.rec.state != reusableIdle {
 		panic("cleaner: Arm of a Reusable that is armed, fired or closed")
 	}
+	r.rec.arg = arg
+	r.rec.state = reusableArmed
 	stats.registered.Add(1)
 }
 
@@ -90,9 +100,10 @@ func (r *Reusable[A]) Arm(arg A) {
 // itself. Afterwards the Reusable is idle and may be armed again, and the
 // owner that armed it must drop its reference to it.
 func (r *Reusable[A]) Disarm() bool {
-	if !r.rec.state.CompareAndSwap(reusableArmed, reusableIdle) {
+	if r.rec.state != reusableArmed {
 		return false
 	}
+	r.rec.state = reusableIdle
 	var zero A
 	r.rec.arg = zero // let go of what the argument refers to while idle
 	stats.cleanedExplicitly.Add(1)
@@ -104,7 +115,7 @@ func (r *Reusable[A]) Disarm() bool {
 // Close only spares the runtime from queueing a cleanup that would do
 // nothing. It panics if the Reusable is armed.
 func (r *Reusable[A]) Close() {
-	if r.rec.state.Load() == reusableArmed {
+	if r.rec.state == reusableArmed {
 		panic("cleaner: Close of an armed Reusable")
 	}
 	r.cleanup.Stop()
@@ -113,9 +124,10 @@ func (r *Reusable[A]) Close() {
 // cleanByGC is the function given to runtime.AddCleanup: the Reusable
 // became unreachable. Only an armed one has something to release.
 func (rec *reusableRecord[A]) cleanByGC() {
-	if !rec.state.CompareAndSwap(reusableArmed, reusableFired) {
+	if rec.state != reusableArmed {
 		return
 	}
+	rec.state = reusableFired
 	arg := rec.arg
 	var zero A
 	rec.arg = zero
