@@ -118,20 +118,17 @@ func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error)
 		what |= obtainAnchor
 	}
 	s := theHeap.shardFor(shardHint())
-	var mem []byte
-	var blk block
-	var an *anchor
-	var zeroed bool
+	var got obtained
 	err := errNoCredit
 	if class >= 0 && class < numSmallClasses {
-		mem, blk, an, zeroed, err = theHeap.obtain(s, capacity, class, size, reserved, what, a.leaseFor(s))
+		got, err = theHeap.obtain(s, capacity, class, size, reserved, what, a.leaseFor(s))
 	}
 	if err == errNoCredit {
 		// The lease could not cover it: the JVM's path, which may wait.
 		if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
 			return nil, err
 		}
-		mem, blk, an, zeroed, err = theHeap.obtain(s, capacity, class, size, reserved, what, nil)
+		got, err = theHeap.obtain(s, capacity, class, size, reserved, what, nil)
 		if err != nil {
 			a.budget.Unreserve(reserved, int64(capacity))
 		}
@@ -139,7 +136,8 @@ func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error)
 	if err != nil {
 		return nil, err
 	}
-	if !zeroed && !a.noZero {
+	mem, blk := got.mem, got.blk
+	if !got.zeroed && !a.noZero {
 		zero(mem[:capacity], blk)
 	}
 	x := new(allocation)
@@ -149,6 +147,7 @@ func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error)
 	initBuffer(&x.buf, mem[:capacity:capacity], &x.own)
 	trackAllocation(&x.own, a.noCleaner)
 	if !a.noCleaner {
+		an := got.an
 		if an == nil {
 			an = newAnchor()
 		}
@@ -170,7 +169,7 @@ func initBuffer(b *Buffer, mem []byte, o *owner) {
 	b.swap = hostLittleEndian
 }
 
-// giveBack is the release of an allocation (release.run), by Free or by
+// giveBack is the release of an allocation (release.release), by Free or by
 // the garbage collector: the anchor is disarmed, and the memory goes back
 // to the heap, which also keeps the pool's counts and returns the
 // reservation.

@@ -230,12 +230,12 @@ func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
 
 // obtain takes memory of class from the heap for the arena.
 func (m *arenaMem) obtain(class, size int) ([]byte, block, bool, error) {
-	mem, blk, _, zeroed, err := theHeap.obtain(theHeap.shardFor(shardHint()), 0, class, size, 0, 0, nil)
+	got, err := theHeap.obtain(theHeap.shardFor(shardHint()), 0, class, size, 0, 0, nil)
 	if err != nil {
 		return nil, block{}, false, err
 	}
-	m.blocks = append(m.blocks, arenaBlock{mem: mem, blk: blk})
-	return mem, blk, zeroed, nil
+	m.blocks = append(m.blocks, arenaBlock{mem: got.mem, blk: got.blk})
+	return got.mem, got.blk, got.zeroed, nil
 }
 
 // record counts a buffer. m.mu must be held.

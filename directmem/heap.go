@@ -75,59 +75,65 @@ const (
 // without a lease.
 var errNoCredit = errors.New("directmem: no credit in the lease")
 
+// obtained is what obtain returns.
+type obtained struct {
+	mem    []byte // length size
+	blk    block
+	zeroed bool    // mem is known to be zero
+	an     *anchor // an idle anchor (obtainAnchor), or nil
+}
+
 // obtain returns the memory of a buffer of capacity bytes, class and size
-// (from sizeClass), from shard s if it is a small one: mem has length
-// size, and zeroed reports that its bytes are known to be zero. With
-// obtainCount the buffer counts in the pool with reserved bytes used; with
-// obtainAnchor an idle anchor is returned too if the shard has one. If
-// lease is not nil (small buffers only; it must be s's), the reservation
-// is made through it first, or obtain fails with errNoCredit having taken
-// nothing. For a small buffer all of it happens under one acquisition of
-// s's lock.
-func (h *heap) obtain(s *shard, capacity, class, size int, reserved int64, what int, lease *limits.Lease) (mem []byte, blk block, an *anchor, zeroed bool, err error) {
-	blk.class = int16(class)
+// (from sizeClass), from shard s if it is a small one. With obtainCount
+// the buffer counts in the pool with reserved bytes used; with
+// obtainAnchor an idle anchor is returned too if the shard has one. If lease is not nil (small buffers only; it must
+// be s's), the reservation is made through it first, or obtain fails with
+// errNoCredit having taken nothing. For a small buffer all of it happens
+// under one acquisition of s's lock.
+func (h *heap) obtain(s *shard, capacity, class, size int, reserved int64, what int, lease *limits.Lease) (got obtained, err error) {
+	got.blk.class = int16(class)
 	switch {
 	case class >= 0 && class < numSmallClasses:
 		s.mu.Lock()
 		if lease != nil && !lease.TryReserve(reserved, int64(capacity)) {
 			s.mu.Unlock()
-			return nil, block{}, nil, false, errNoCredit
+			return obtained{}, errNoCredit
 		}
-		blk.slab, blk.slot, zeroed, err = s.takeSlot(class)
-		if err == nil {
-			mem = blk.slab.slot(blk.slot)
-			if what&obtainCount != 0 {
-				s.pool.add(int64(capacity), reserved)
-			}
-			if what&obtainAnchor != 0 {
-				an = s.popAnchor()
-			}
-		} else if lease != nil {
-			lease.Unreserve(reserved, int64(capacity))
-		}
-		s.mu.Unlock()
+		got.blk.slab, got.blk.slot, got.zeroed, err = s.takeSlot(class)
 		if err != nil {
-			return nil, block{}, nil, false, err
+			if lease != nil {
+				lease.Unreserve(reserved, int64(capacity))
+			}
+			s.mu.Unlock()
+			return obtained{}, err
 		}
-		return mem, blk, an, zeroed, nil
+		got.mem = got.blk.slab.slot(got.blk.slot)
+		s.extras(&got, capacity, reserved, what)
+		s.mu.Unlock()
+		return got, nil
 	case class == classNone:
-		mem, zeroed = []byte{}, true
+		got.mem, got.zeroed = []byte{}, true
 	default:
-		if mem, zeroed, err = h.takeLarge(s, class, size); err != nil {
-			return nil, block{}, nil, false, err
+		if got.mem, got.zeroed, err = h.takeLarge(s, class, size); err != nil {
+			return obtained{}, err
 		}
 	}
 	if what != 0 {
 		s.mu.Lock()
-		if what&obtainCount != 0 {
-			s.pool.add(int64(capacity), reserved)
-		}
-		if what&obtainAnchor != 0 {
-			an = s.popAnchor()
-		}
+		s.extras(&got, capacity, reserved, what)
 		s.mu.Unlock()
 	}
-	return mem, blk, an, zeroed, nil
+	return got, nil
+}
+
+// extras does what obtain does besides taking memory. s.mu must be held.
+func (s *shard) extras(got *obtained, capacity int, reserved int64, what int) {
+	if what&obtainCount != 0 {
+		s.pool.add(int64(capacity), reserved)
+	}
+	if what&obtainAnchor != 0 {
+		got.an = s.popAnchor()
+	}
 }
 
 // giveBack returns memory from obtain and keeps an idle anchor (or nil)

@@ -41,7 +41,7 @@ import (
 //   - o.rel must be non-nil (there is nothing to leak otherwise; an owner
 //     without a release is ignored). rel.capacity is the capacity reported.
 //     The record hangs off rel.track, which only this file writes:
-//     release.run tells it about the release, so Free needs no other call.
+//     release.release tells it about the release, so Free needs no other call.
 //     trackAllocation returns the record (nil when the allocation is not
 //     tracked). A garbage-collector path that does not run o.rel itself
 //     (the anchor of anchor.go runs a copy, gcRelease) must carry that
@@ -264,7 +264,7 @@ func callers(skip int) []uintptr {
 }
 
 // released is called once when a tracked allocation is released; byHand
-// tells Free from the garbage collector (release.run calls it).
+// tells Free from the garbage collector (release.release calls it).
 func (r *allocRecord) released(byHand bool) {
 	if !byHand {
 		if r.state.CompareAndSwap(recLive, recCollected) {

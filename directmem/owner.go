@@ -56,13 +56,16 @@ func (o *owner) free() {
 		return
 	}
 	o.dead = true
-	if o.rel != nil {
-		o.rel.byHand.Store(true)
-	}
-	if o.cl != nil {
+	switch {
+	case o.cl != nil:
+		// The cleaner runs rel.run, which must tell this Free from the
+		// garbage collector.
+		if o.rel != nil {
+			o.rel.byHand.Store(true)
+		}
 		o.cl.Clean()
-	} else if o.rel != nil {
-		o.rel.run()
+	case o.rel != nil:
+		o.rel.release(true)
 	}
 }
 
@@ -78,8 +81,9 @@ type release struct {
 	// anchor through which the garbage collector releases a buffer with a
 	// cleaner (anchor.go: such owners have no cl).
 	blk block
-	// byHand is set by Free before it releases, so that a release that
-	// finds it unset knows the garbage collector got there first.
+	// byHand is set by Free before it releases through cl, so that a
+	// release that finds it unset knows the garbage collector got there
+	// first. (Owners without cl release by calling release(true) directly.)
 	byHand atomic.Bool
 	// track is the leak-detection record of a tracked allocation; only
 	// leak.go sets it (atomically: an arena's owner may be tracked from
@@ -87,9 +91,14 @@ type release struct {
 	track atomic.Pointer[allocRecord]
 }
 
-func (r *release) run() {
+// run is the release as a Cleanable runs it, by Free or by the garbage
+// collector, which byHand tells apart.
+func (r *release) run() { r.release(r.byHand.Load()) }
+
+// release gives the memory back; byHand says whether Free asked for it.
+func (r *release) release(byHand bool) {
 	if t := r.track.Load(); t != nil {
-		t.released(r.byHand.Load())
+		t.released(byHand)
 	}
 	if r.alloc != nil {
 		r.alloc.giveBack(r)
