@@ -3,6 +3,8 @@ package directmem_test
 import (
 	"context"
 	"runtime"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,7 +195,7 @@ func benchClear(b *testing.B, n int) {
 // it stops.
 func BenchmarkChurn(b *testing.B) {
 	for _, g := range []int{1, 2, 8} {
-		b.Run("goroutines="+itoa(g), func(b *testing.B) {
+		b.Run("goroutines="+strconv.Itoa(g), func(b *testing.B) {
 			budget := limits.NewBudget(64 << 20)
 			a := directmem.NewAllocator(directmem.Options{Budget: budget})
 			ctx := context.Background()
@@ -273,19 +275,6 @@ func medianGC(n int) time.Duration {
 		runtime.GC()
 		d[i] = time.Since(t0)
 	}
-	for i := range d {
-		for j := i + 1; j < n; j++ {
-			if d[j] < d[i] {
-				d[i], d[j] = d[j], d[i]
-			}
-		}
-	}
+	slices.Sort(d)
 	return d[n/2]
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
