@@ -198,9 +198,6 @@ func (ar *Arena) newBuffer() *Buffer {
 // take returns capacity zeroed bytes (unless NoZero) for a buffer of size
 // and class (from arenaSize). m.mu must be held.
 func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
-	var mem []byte
-	var blk block
-	zeroed := true
 	switch class {
 	case classNone:
 		return []byte{}, nil
@@ -212,20 +209,22 @@ func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
 			}
 			m.cur, m.off, m.fresh = fresh, 0, z
 		}
-		mem = m.cur[m.off : m.off+capacity : m.off+capacity]
+		mem := m.cur[m.off : m.off+capacity : m.off+capacity]
 		m.off += size
-		zeroed = m.fresh
+		if !m.fresh && !m.alloc.noZero {
+			clear(mem)
+		}
+		return mem, nil
 	default:
-		big, b, z, err := m.obtain(class, size)
+		big, blk, zeroed, err := m.obtain(class, size)
 		if err != nil {
 			return nil, err
 		}
-		mem, blk, zeroed = big[:capacity:capacity], b, z
+		if !zeroed && !m.alloc.noZero {
+			zero(big[:capacity], blk) // before the cut: zero needs the mapping's capacity
+		}
+		return big[:capacity:capacity], nil
 	}
-	if !zeroed && !m.alloc.noZero {
-		zero(mem, blk)
-	}
-	return mem, nil
 }
 
 // obtain takes memory of class from the heap for the arena.

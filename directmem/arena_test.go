@@ -223,3 +223,34 @@ func TestArenaConcurrent(t *testing.T) {
 		t.Errorf("budget after the arena: %+v", s)
 	}
 }
+
+// TestArenaReusesLargeMappingOfOddCapacity is the fuzzer's find
+// (testdata/fuzz/FuzzAllocatorOps/crash_arena_large_reuse): an arena
+// buffer of a large class whose capacity is not whole pages, on a reused
+// mapping, must be cleared through the mapping's whole pages, not its
+// capacity (zeroing it once panicked with the arena's lock held). More
+// rounds than denseRescan make sure a residency scan happens.
+func TestArenaReusesLargeMappingOfOddCapacity(t *testing.T) {
+	const n = 64<<10 + 1
+	budget := limits.NewBudget(1 << 30)
+	for round := range denseRescan + 5 {
+		ar := NewArena(Options{Budget: budget, NoCleaner: true})
+		b, err := ar.Allocate(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := b.Bytes()
+		if len(p) != n || bytes.Count(p, []byte{0}) != n {
+			t.Fatalf("round %d: %d bytes, %d of them zero; want %d zero bytes", round, len(p), bytes.Count(p, []byte{0}), n)
+		}
+		for i := range p {
+			p[i] = 0xA5
+		}
+		if err := ar.Free(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := budget.Stats(); s.Count != 0 || s.Reserved != 0 {
+		t.Errorf("budget after the arenas: %+v, want nothing reserved", s)
+	}
+}

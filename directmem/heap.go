@@ -258,6 +258,9 @@ func (h *heap) unregisterArena(m *arenaMem) {
 }
 
 // zero clears mem, memory of blk that obtain said is not known to be zero.
+// mem must start where obtain's memory does and keep its capacity: a large
+// mapping is cleared in whole pages (clearTouched), up to the page
+// boundary after len(mem).
 func zero(mem []byte, blk block) {
 	if blk.slab == nil && blk.class >= numSmallClasses {
 		zeroLarge(mem, int(blk.class))
