@@ -71,11 +71,14 @@ func classOf(n int) int {
 
 // sizeClass returns the class of a buffer of capacity bytes aligned to
 // align (a power of two no larger than the page size), and the bytes it
-// takes. ok is false if that overflows. The class is the first whose size
-// is a multiple of align at or above capacity rounded up to align: slots
-// start at multiples of their size from a page boundary, so they are then
-// aligned too. Such a class is at most the power of two at or above the
-// rounded capacity, so alignment costs at most that rounding.
+// takes. ok is false if that overflows. The class is the first at or
+// above capacity rounded up to align, n, and its size is a multiple of
+// align, so that slots, which start at multiples of their size from a page
+// boundary, are aligned too. No search is needed for that: for n in
+// (2^(k-1), 2^k] the classes are the multiples of 2^(k-3) (of 16 up to
+// 64), so either align divides them all, or align > 2^(k-3) and n, a
+// multiple of align, is itself a class (3*2^(k-2) or 2^k).
+// TestSizeClassAlignment checks it for every n up to twice maxSmallSize.
 func sizeClass(capacity, align int) (class, size int, ok bool) {
 	if capacity == 0 {
 		return classNone, 0, true
@@ -89,8 +92,5 @@ func sizeClass(capacity, align int) (class, size int, ok bool) {
 		return classUncached, size, ok
 	}
 	c := classOf(n)
-	for classSizes[c]%align != 0 {
-		c++
-	}
 	return c, classSizes[c], true
 }

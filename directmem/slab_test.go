@@ -70,8 +70,12 @@ func TestClassOfIsTheSmallestFit(t *testing.T) {
 }
 
 func TestSizeClassAlignment(t *testing.T) {
+	sizes := []int{1 << 20, 1<<20 + 1, 3 << 19, maxClassSize - 1, maxClassSize, maxClassSize + 1}
+	for n := 1; n <= 2*maxSmallSize; n++ {
+		sizes = append(sizes, n)
+	}
 	for align := 1; align <= pagealign.PageSize(); align *= 2 {
-		for _, n := range []int{1, 15, 16, 17, 63, 64, 65, 100, 1000, 4095, 4096, 4097, 30000, maxSmallSize, maxSmallSize + 1, 1 << 20, maxClassSize, maxClassSize + 1} {
+		for _, n := range sizes {
 			c, size, ok := sizeClass(n, align)
 			if !ok || size < n || size%align != 0 {
 				t.Fatalf("sizeClass(%d, %d) = class %d, %d bytes, %v", n, align, c, size, ok)
