@@ -40,6 +40,14 @@ import (
 type Reusable[A any] struct {
 	rec     *reusableRecord[A]
 	cleanup runtime.Cleanup
+	// The padding makes a Reusable 64 bytes instead of 24. The runtime
+	// keeps the cleanups of a span's objects in one list sorted by
+	// address, and runtime.AddCleanup walks it to insert: a span of 24-byte
+	// objects holds 341 of them, one of 64-byte objects 128, and
+	// AddCleanup measured about 415 ns on the former against 230 on the
+	// latter when most objects of the span have a cleanup, which is what
+	// a span of Reusables is.
+	_ [40]byte
 }
 
 // reusableRecord is the argument of the runtime cleanup. It never refers to

@@ -622,4 +622,9 @@ func TestGoSideSizes(t *testing.T) {
 	if n := unsafe.Sizeof(allocation{}); n > 192 {
 		t.Errorf("allocation is %d bytes, want at most 192", n)
 	}
+	// An anchor is padded to 64 bytes so that the runtime's list of a
+	// span's cleanups, which AddCleanup walks, stays short (reusable.go).
+	if n := unsafe.Sizeof(anchor{}); n != 64 {
+		t.Errorf("anchor is %d bytes, want 64", n)
+	}
 }
