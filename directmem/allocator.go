@@ -98,7 +98,8 @@ type allocation struct {
 // with back-off for about half a second, before failing with an error that
 // matches limits.ErrOutOfDirectMemory. It stops waiting when ctx ends,
 // returning an error that wraps ctx.Err(). A negative capacity fails at
-// once with ErrInvalidCapacity; capacity 0 always succeeds.
+// once with ErrInvalidCapacity; capacity 0 always succeeds unless the
+// budget itself is invalid (see limits.Budget.Err).
 func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error) {
 	if a.err != nil {
 		return nil, a.err
@@ -174,10 +175,6 @@ func initBuffer(b *Buffer, mem []byte, o *owner) {
 // to the heap, which also keeps the pool's counts and returns the
 // reservation.
 func (a *Allocator) giveBack(r *release) {
-	if m := r.blk.arena; m != nil {
-		m.release()
-		return
-	}
 	an := r.blk.anchor
 	r.blk.anchor = nil // a freed buffer that is still referenced must not keep the anchor
 	if an != nil && !an.Disarm() {

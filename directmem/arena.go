@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/offheap-go/offheap/cleaner"
 	"github.com/offheap-go/offheap/limits"
@@ -245,14 +246,22 @@ func (m *arenaMem) record(size, capacity int64) {
 }
 
 // release gives back everything the arena took, once: the arena's
-// release, by Free or by the garbage collector.
-func (m *arenaMem) release() {
+// release, by Free or by the garbage collector (byHand tells which), and
+// tells the arena's leak record, if track holds one.
+//
+// The record is read under m.mu because AllocateContext makes it under
+// m.mu, on the arena's first tracked buffer, after checking m.freed: so
+// a Free racing with that Allocate either finds the record or makes the
+// Allocate fail with ErrFreed, and never leaves a freed arena tracked as
+// live (or reported lost, once dropped).
+func (m *arenaMem) release(track *atomic.Pointer[allocRecord], byHand bool) {
 	m.mu.Lock()
 	if m.freed {
 		m.mu.Unlock()
 		return
 	}
 	m.freed = true
+	rec := track.Load()
 	blocks := m.blocks
 	m.blocks, m.cur, m.off = nil, nil, 0
 	lease := m.lease // nil if the options were invalid: nothing was reserved
@@ -261,6 +270,9 @@ func (m *arenaMem) release() {
 	}
 	m.count, m.capacity, m.used = 0, 0, 0
 	m.mu.Unlock()
+	if rec != nil {
+		rec.released(byHand)
+	}
 	if lease != nil {
 		lease.Close()
 	}

@@ -243,12 +243,19 @@ func track(o *owner, pool string, explicitOnly bool) *allocRecord {
 		r.pcs = callers(2) // from track's caller on; stackOf trims the library's frames
 	}
 	r.id = allocIDs.Add(1)
-	if !rel.track.CompareAndSwap(nil, r) {
-		return rel.track.Load() // another call tracked this (arena) owner first
-	}
+	// The record is complete before it is published: a release that finds
+	// it reads lostReport and deletes it from liveRecords.
 	liveRecords.Store(r, struct{}{})
 	if explicitOnly {
 		r.lostReport = runtime.AddCleanup(o, (*allocRecord).collected, r)
+	}
+	if !rel.track.CompareAndSwap(nil, r) {
+		// Another call tracked this (arena) owner first.
+		liveRecords.Delete(r)
+		if explicitOnly {
+			r.lostReport.Stop()
+		}
+		return rel.track.Load()
 	}
 	return r
 }

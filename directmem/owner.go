@@ -97,6 +97,12 @@ func (r *release) run() { r.release(r.byHand.Load()) }
 
 // release gives the memory back; byHand says whether Free asked for it.
 func (r *release) release(byHand bool) {
+	if m := r.blk.arena; m != nil {
+		// An arena's leak record may be made by an Allocate that is still
+		// running; m.release reads it under the lock that orders the two.
+		m.release(&r.track, byHand)
+		return
+	}
 	if t := r.track.Load(); t != nil {
 		t.released(byHand)
 	}

@@ -1,0 +1,129 @@
+package directmem
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/offheap-go/offheap/limits"
+)
+
+// An Arena is safe for concurrent use, so its Free may race with its first
+// tracked Allocate, which makes the arena's leak record under the arena's
+// lock. The release must therefore read the record under that lock too
+// (arenaMem.release), and track must finish the record before publishing
+// it. Before both were so, the Free could find no record and the Allocate
+// then track an arena already freed (listed by Live() for good and, for an
+// explicit-only arena, reported LeakLost once dropped), or the Free could
+// read the record's lostReport while track was still writing it (a data
+// race) and delete it from the live records before track stored it.
+
+// TestArenaFreedDuringFirstTrackedAllocate frees the arena while its first
+// tracked Allocate holds the arena's lock (clearing a reused 8 MiB
+// mapping): the freed arena must not stay in Live() or, once dropped, be
+// reported as lost.
+func TestArenaFreedDuringFirstTrackedAllocate(t *testing.T) {
+	c := trackLeaks(t, LeakSampled) // explicit-only arenas are always tracked
+	budget := limits.NewBudget(1 << 30)
+	const capacity = 8<<20 - 4091
+	// A touched 8 MiB mapping in the large cache, so that the arena's
+	// Allocate clears it (about a millisecond) under its lock.
+	prime := func() {
+		b, err := NewAllocator(Options{Budget: budget, NoCleaner: true}).Allocate(context.Background(), capacity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(b.Bytes())
+		p := b.Bytes()
+		for i := range p {
+			p[i] = 1
+		}
+		b.Free()
+	}
+	const rounds = 5
+	func() {
+		for range rounds {
+			prime()
+			ar := NewArena(Options{Budget: budget, NoCleaner: true})
+			var wg sync.WaitGroup
+			var done atomic.Bool
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ar.Allocate(capacity)
+				done.Store(true)
+			}()
+			// Wait until the Allocate holds the arena's lock (or is over:
+			// then this round shows nothing), then Free.
+			for !done.Load() && ar.mem.mu.TryLock() {
+				ar.mem.mu.Unlock()
+				runtime.Gosched()
+			}
+			if err := ar.Free(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			if !ar.IsFreed() {
+				t.Fatal("arena not freed")
+			}
+		}
+	}()
+	stuck := 0
+	for _, a := range Live() {
+		if a.Arena && a.Capacity == capacity {
+			stuck++
+		}
+	}
+	if stuck != 0 {
+		t.Errorf("%d of %d freed arenas are still listed by Live()", stuck, rounds)
+	}
+	// The arenas are unreachable now; a false LeakLost report would come
+	// within a couple of collections.
+	for range 3 {
+		drainGC(t)
+	}
+	if got := c.matching(capacity); len(got) != 0 {
+		t.Errorf("%d reports for freed arenas, first: %v", len(got), got[0].Message())
+	}
+}
+
+// TestArenaFreedAsItsRecordIsPublished frees the arena as soon as the
+// Allocate has published its record, without synchronising with the rest
+// of track: no data race on the record (under -race), and no record left
+// in Live().
+func TestArenaFreedAsItsRecordIsPublished(t *testing.T) {
+	trackLeaks(t, LeakSampled)
+	budget := limits.NewBudget(1 << 30)
+	const capacity = 4093
+	rounds := 3000
+	if raceEnabled {
+		rounds = 300
+	}
+	for range rounds {
+		ar := NewArena(Options{Budget: budget, NoCleaner: true})
+		var wg sync.WaitGroup
+		var done atomic.Bool
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ar.Allocate(capacity)
+			done.Store(true)
+		}()
+		for !done.Load() && ar.own.rel.track.Load() == nil {
+			runtime.Gosched()
+		}
+		ar.Free()
+		wg.Wait()
+	}
+	stuck := 0
+	for _, a := range Live() {
+		if a.Arena && a.Capacity == capacity {
+			stuck++
+		}
+	}
+	if stuck != 0 {
+		t.Errorf("%d of %d freed arenas are still listed by Live()", stuck, rounds)
+	}
+}
