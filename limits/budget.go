@@ -96,14 +96,16 @@ func (b *Budget) Err() error { return b.err }
 // capacity if the capacity fits under the limit now, without waiting, and
 // reports whether it did. size is what the buffer really takes (capacity plus
 // any rounding or alignment) and must be at least capacity; the limit
-// applies to capacity. Capacity 0 always fits. TryReserve reports false,
-// reserving nothing, for a negative size or capacity, a size smaller than the
-// capacity, or a budget with an error.
+// applies to capacity. Capacity 0 always fits. Unused credit held by
+// Leases is taken back if that makes it fit, so the caller must not hold
+// the lock of a lease of b. TryReserve reports false, reserving nothing,
+// for a negative size or capacity, a size smaller than the capacity, or a
+// budget with an error.
 func (b *Budget) TryReserve(size, capacity int64) bool {
 	if b.err != nil || checkSizes(size, capacity) != nil {
 		return false
 	}
-	return b.tryReserve(size, capacity)
+	return b.retry(size, capacity)
 }
 
 // tryReserve is the JVM's tryReserveMemory.
@@ -155,10 +157,12 @@ func (b *Budget) Reserve(ctx context.Context, size, capacity int64) error {
 }
 
 // Unreserve returns what a successful reservation of size and capacity took:
-// the JVM's Bits.unreserveMemory. Returning more than is reserved, or sizes
-// that no reservation could have had, is a programming error that would
-// corrupt the budget for every later caller, so Unreserve panics; the
-// counters are left as they were.
+// the JVM's Bits.unreserveMemory. The reservation may have been made on b
+// or through any Lease of b; the caller must not hold the lock of a lease
+// of b. Returning more than is reserved, or sizes that no reservation
+// could have had, is a programming error that would corrupt the budget for
+// every later caller, so Unreserve panics; the counters are left as they
+// were.
 func (b *Budget) Unreserve(size, capacity int64) {
 	if err := checkSizes(size, capacity); err != nil {
 		panic(fmt.Sprintf("limits: Unreserve: %v", err))
@@ -167,11 +171,17 @@ func (b *Budget) Unreserve(size, capacity int64) {
 	reserved := b.reserved.Add(-size)
 	total := b.totalCapacity.Add(-capacity)
 	if count < 0 || reserved < 0 || total < 0 {
-		b.totalCapacity.Add(capacity)
-		b.reserved.Add(size)
-		b.count.Add(1)
-		panic(fmt.Sprintf("limits: Unreserve(%d, %d) releases more than is reserved (count %d, reserved %d, total capacity %d)",
-			size, capacity, count+1, reserved+size, total+capacity))
+		// Reservations made through leases are in the leases' counts until
+		// they close, so b's own count and bytes may go below zero when
+		// one is returned here; only the sums must not.
+		_, leaseCount, leaseReserved := b.leaseCounts()
+		if total < 0 || count+leaseCount < 0 || reserved+leaseReserved < 0 {
+			b.totalCapacity.Add(capacity)
+			b.reserved.Add(size)
+			b.count.Add(1)
+			panic(fmt.Sprintf("limits: Unreserve(%d, %d) releases more than is reserved (count %d, reserved %d, total capacity %d)",
+				size, capacity, count+1+leaseCount, reserved+size+leaseReserved, total+capacity))
+		}
 	}
 	b.released.broadcast()
 }

@@ -41,6 +41,12 @@ func (b *Budget) forceGC(ctx context.Context, size, capacity int64) (reserved bo
 				b.gcMu.Unlock()
 				return false, nil
 			}
+			// A caller that is leaving starts no collection (waiting for
+			// progress does not look at ctx when nothing is pending).
+			if err := ctx.Err(); err != nil {
+				b.gcMu.Unlock()
+				return false, err
+			}
 			b.forcedGCs.Add(1)
 			done = b.startCollectionLocked()
 			break

@@ -122,20 +122,25 @@ func (l *Lease) UnreserveN(n, size, capacity int64) {
 
 // Close folds what the lease holds into the budget and forgets it. The
 // owner's lock must not be held; the lease must not be used afterwards.
+//
+// The lease leaves the budget's set and its counts join the budget's under
+// leaseMu, which Stats holds while it adds up: so Stats never sees the
+// lease gone and its counts not yet folded in.
 func (l *Lease) Close() {
 	b := l.b
 	b.leaseMu.Lock()
-	delete(b.leases, l)
-	b.leaseMu.Unlock()
 	l.mu.Lock()
 	l.closed = true
 	credit, count, reserved := l.credit, l.count, l.reserved
 	l.credit, l.count, l.reserved = 0, 0, 0
 	l.mu.Unlock()
+	delete(b.leases, l)
 	b.count.Add(count)
 	b.reserved.Add(reserved)
+	b.totalCapacity.Add(-credit)
+	b.leaseMu.Unlock()
 	if credit != 0 {
-		b.giveBack(credit)
+		b.released.broadcast()
 	}
 }
 
@@ -188,6 +193,11 @@ func (b *Budget) reclaim() bool {
 func (b *Budget) leaseCounts() (credit, count, reserved int64) {
 	b.leaseMu.Lock()
 	defer b.leaseMu.Unlock()
+	return b.leaseCountsLocked()
+}
+
+// leaseCountsLocked is leaseCounts with b.leaseMu held.
+func (b *Budget) leaseCountsLocked() (credit, count, reserved int64) {
 	for l := range b.leases {
 		l.mu.Lock()
 		credit += l.credit

@@ -21,11 +21,19 @@ type Stats struct {
 // Reserved may disagree by the reservations under way. The parts held by
 // Leases are added under each lease's lock.
 func (b *Budget) Stats() Stats {
-	credit, count, reserved := b.leaseCounts()
+	// The budget's own counters are read under leaseMu too: a reclaim or a
+	// Close moves counts between a lease and the budget under it, and
+	// must not land between the two reads.
+	b.leaseMu.Lock()
+	credit, count, reserved := b.leaseCountsLocked()
+	count += b.count.Load()
+	total := b.totalCapacity.Load() - credit
+	reserved += b.reserved.Load()
+	b.leaseMu.Unlock()
 	return Stats{
-		Count:         b.count.Load() + count,
-		TotalCapacity: b.totalCapacity.Load() - credit,
-		Reserved:      b.reserved.Load() + reserved,
+		Count:         count,
+		TotalCapacity: total,
+		Reserved:      reserved,
 		Max:           b.max,
 		HighWater:     b.highWater.Load(),
 		Waits:         b.waits.Load(),
