@@ -75,6 +75,7 @@ const (
 	reusableIdle uint32 = iota
 	reusableArmed
 	reusableFired
+	reusableClosed
 )
 
 // NewReusable returns an idle Reusable whose release function, once the
@@ -126,6 +127,9 @@ func (r *Reusable[A]) Close() {
 	if r.rec.state == reusableArmed {
 		panic("cleaner: Close of an armed Reusable")
 	}
+	// Arm must refuse it from now on: the runtime no longer watches it, so
+	// an owner armed on it would never be released.
+	r.rec.state = reusableClosed
 	r.cleanup.Stop()
 }
 
