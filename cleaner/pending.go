@@ -44,11 +44,21 @@ const stallTimeout = 100 * time.Millisecond
 // unreachable, so to collect everything unreachable now, call runtime.GC()
 // first. Cleanups of all packages count, not only this package's: a
 // cleanup elsewhere that never returns makes WaitPending wait for ctx.
+//
+// The runtime counts executed cleanups per block, and with several cleanup
+// goroutines (GOMAXPROCS of 8 and more) a block queued after the call may
+// finish before one queued earlier: so WaitPending also waits until none
+// of this package's releases is running, which may make it wait for some
+// queued after the call too. Another package's cleanup queued before the
+// call may still be running when it returns.
 func WaitPending(ctx context.Context) error {
 	queued, _, ok := runtimeQueue()
 	return waitUntil(ctx, func() bool {
+		if stats.running.Load() != 0 {
+			return false
+		}
 		if !ok {
-			return stats.running.Load() == 0
+			return true
 		}
 		_, executed, _ := runtimeQueue()
 		return executed >= queued
@@ -60,7 +70,11 @@ func WaitPending(ctx context.Context) error {
 // cleanups queued before the call have finished and returns true, so that a
 // caller short of a resource knows to try again. It returns false without
 // waiting further when no queued cleanup finishes for 100 ms (processing is
-// stuck), and an error wrapping ctx.Err() if ctx ends first.
+// stuck), and an error wrapping ctx.Err() if ctx ends first. A release of
+// this package finishing counts as progress too: the runtime counts its
+// cleanups as executed only once a whole block of them (up to a few dozen)
+// has run. With several cleanup goroutines, "the cleanups queued before
+// the call" is approximate, as in WaitPending.
 func WaitForProgress(ctx context.Context) (bool, error) {
 	queued, executed, ok := runtimeQueue()
 	if !ok {
@@ -70,7 +84,7 @@ func WaitForProgress(ctx context.Context) (bool, error) {
 	} else if executed >= queued && stats.running.Load() == 0 {
 		return false, nil
 	}
-	last := executed
+	last, lastOurs := executed, stats.cleanedByGC.Load()
 	lastChange := time.Now()
 	stalled := false
 	err := waitUntil(ctx, func() bool {
@@ -78,8 +92,8 @@ func WaitForProgress(ctx context.Context) (bool, error) {
 			return stats.running.Load() == 0
 		}
 		_, e, _ := runtimeQueue()
-		if e != last {
-			last, lastChange = e, time.Now()
+		if ours := stats.cleanedByGC.Load(); e != last || ours != lastOurs {
+			last, lastOurs, lastChange = e, ours, time.Now()
 		} else if time.Since(lastChange) > stallTimeout {
 			stalled = true
 			return true
