@@ -7,7 +7,9 @@ import (
 )
 
 // ErrSameBuffer is returned by PutBuffer when the source is the buffer
-// itself (the JVM's IllegalArgumentException for put(this)).
+// itself (the JVM's IllegalArgumentException for put(this)), and by
+// ReadFrom and WriteTo when the reader or writer is the buffer itself
+// (io.Copy(b, b)).
 var ErrSameBuffer = errors.New("directmem: the source buffer is this buffer")
 
 // Get reads the byte at the position and advances the position by one. At

@@ -129,17 +129,31 @@ func (b *Buffer) WriteAt(p []byte, off int64) (int, error) {
 // until r returns io.EOF or the buffer is full, advancing the position by
 // the count. It returns a nil error at io.EOF, r's error if it fails, and
 // ErrBufferOverflow if the buffer filled before r reported io.EOF (r may
-// still hold data: a buffer does not grow).
+// still hold data: a buffer does not grow). It returns ErrSameBuffer if r
+// is b, and ErrFreed if r frees the buffer while it reads.
 func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 	if err := b.checkWritable(); err != nil {
 		return 0, err
+	}
+	if rb, ok := r.(*Buffer); ok && rb == b {
+		return 0, fmt.Errorf("%w: ReadFrom", ErrSameBuffer)
 	}
 	defer runtime.KeepAlive(b)
 	var total int64
 	empty := 0
 	for b.pos < b.lim {
-		n, err := r.Read(b.mem[b.pos:b.lim])
-		if n < 0 || n > b.lim-b.pos {
+		pos, lim := b.pos, b.lim
+		n, err := r.Read(b.mem[pos:lim])
+		// r may reach the buffer: checked again, so that a Free does not
+		// let the next Read write released memory, and a moved cursor does
+		// not let the position pass the limit.
+		if err := b.checkLive(); err != nil {
+			return total, err
+		}
+		if b.pos != pos || b.lim != lim {
+			return total, fmt.Errorf("directmem: ReadFrom: the reader moved the buffer's position or limit (%d, %d -> %d, %d)", pos, lim, b.pos, b.lim)
+		}
+		if n < 0 || n > lim-pos {
 			return total, fmt.Errorf("directmem: ReadFrom: reader returned invalid count %d", n)
 		}
 		b.pos += n
@@ -164,17 +178,27 @@ func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // WriteTo writes the bytes between the position and the limit to w and
-// advances the position by the count w accepted.
+// advances the position by the count w accepted. It returns ErrSameBuffer
+// if w is b.
 func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	if err := b.checkLive(); err != nil {
 		return 0, err
 	}
+	if wb, ok := w.(*Buffer); ok && wb == b {
+		return 0, fmt.Errorf("%w: WriteTo", ErrSameBuffer)
+	}
 	defer runtime.KeepAlive(b)
-	rem := b.lim - b.pos
+	pos, lim := b.pos, b.lim
+	rem := lim - pos
 	if rem == 0 {
 		return 0, nil
 	}
-	n, err := w.Write(b.mem[b.pos:b.lim])
+	n, err := w.Write(b.mem[pos:lim])
+	if b.pos != pos || b.lim != lim {
+		// w reaches the buffer: adding n could take the position past the
+		// limit.
+		return int64(n), fmt.Errorf("directmem: WriteTo: the writer moved the buffer's position or limit (%d, %d -> %d, %d)", pos, lim, b.pos, b.lim)
+	}
 	if n < 0 || n > rem {
 		return 0, fmt.Errorf("directmem: WriteTo: writer returned invalid count %d", n)
 	}
