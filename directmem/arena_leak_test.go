@@ -43,41 +43,20 @@ func TestArenaFreedDuringFirstTrackedAllocate(t *testing.T) {
 		b.Free()
 	}
 	const rounds = 5
-	func() {
-		for range rounds {
-			prime()
-			ar := NewArena(Options{Budget: budget, NoCleaner: true})
-			var wg sync.WaitGroup
-			var done atomic.Bool
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ar.Allocate(capacity)
-				done.Store(true)
-			}()
-			// Wait until the Allocate holds the arena's lock (or is over:
-			// then this round shows nothing), then Free.
-			for !done.Load() && ar.mem.mu.TryLock() {
+	for range rounds {
+		prime()
+		ar := NewArena(Options{Budget: budget, NoCleaner: true})
+		// Free once the Allocate holds the arena's lock.
+		freeDuringAllocate(t, ar, capacity, func() bool {
+			if ar.mem.mu.TryLock() {
 				ar.mem.mu.Unlock()
-				runtime.Gosched()
+				return false
 			}
-			if err := ar.Free(); err != nil {
-				t.Fatal(err)
-			}
-			wg.Wait()
-			if !ar.IsFreed() {
-				t.Fatal("arena not freed")
-			}
-		}
-	}()
-	stuck := 0
-	for _, a := range Live() {
-		if a.Arena && a.Capacity == capacity {
-			stuck++
-		}
+			return true
+		})
 	}
-	if stuck != 0 {
-		t.Errorf("%d of %d freed arenas are still listed by Live()", stuck, rounds)
+	if n := trackedArenas(capacity); n != 0 {
+		t.Errorf("%d of %d freed arenas are still listed by Live()", n, rounds)
 	}
 	// The arenas are unreachable now; a false LeakLost report would come
 	// within a couple of collections.
@@ -103,27 +82,45 @@ func TestArenaFreedAsItsRecordIsPublished(t *testing.T) {
 	}
 	for range rounds {
 		ar := NewArena(Options{Budget: budget, NoCleaner: true})
-		var wg sync.WaitGroup
-		var done atomic.Bool
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ar.Allocate(capacity)
-			done.Store(true)
-		}()
-		for !done.Load() && ar.own.rel.track.Load() == nil {
-			runtime.Gosched()
-		}
-		ar.Free()
-		wg.Wait()
+		freeDuringAllocate(t, ar, capacity, func() bool { return ar.own.rel.track.Load() != nil })
 	}
-	stuck := 0
+	if n := trackedArenas(capacity); n != 0 {
+		t.Errorf("%d of %d freed arenas are still listed by Live()", n, rounds)
+	}
+}
+
+// freeDuringAllocate runs ar.Allocate(capacity) on another goroutine and
+// frees ar as soon as ready reports true (or the Allocate is over: then the
+// round shows nothing).
+func freeDuringAllocate(t *testing.T, ar *Arena, capacity int, ready func() bool) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var done atomic.Bool
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ar.Allocate(capacity)
+		done.Store(true)
+	}()
+	for !done.Load() && !ready() {
+		runtime.Gosched()
+	}
+	if err := ar.Free(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if !ar.IsFreed() {
+		t.Fatal("arena not freed")
+	}
+}
+
+// trackedArenas is the number of arenas of capacity bytes that Live lists.
+func trackedArenas(capacity int) int {
+	n := 0
 	for _, a := range Live() {
-		if a.Arena && a.Capacity == capacity {
-			stuck++
+		if a.Arena && a.Capacity == int64(capacity) {
+			n++
 		}
 	}
-	if stuck != 0 {
-		t.Errorf("%d of %d freed arenas are still listed by Live()", stuck, rounds)
-	}
+	return n
 }
