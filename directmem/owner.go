@@ -2,6 +2,7 @@ package directmem
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/offheap-go/offheap/cleaner"
@@ -67,6 +68,11 @@ func (o *owner) free() {
 	case o.rel != nil:
 		o.rel.release(true)
 	}
+	// The release does not refer to the owner (an arena's is a separate
+	// object), so without this an owner whose Free is its last use could
+	// be collected while the release runs, and a tracked explicit-only
+	// owner's leak cleanup could report it lost while it is being freed.
+	runtime.KeepAlive(o)
 }
 
 // release is everything needed to give an allocation back: the memory,
