@@ -49,7 +49,10 @@ const arenaBatch = 8
 type arenaMem struct {
 	mu    sync.Mutex
 	freed bool
-	alloc *Allocator
+	// trackDecided is set by the first Allocate, which decides whether leak
+	// detection tracks the arena.
+	trackDecided bool
+	alloc        *Allocator
 	// blocks is the memory taken from the heap: blocks that small buffers
 	// are cut from, and buffers too big for that.
 	blocks []arenaBlock
@@ -163,10 +166,15 @@ func (ar *Arena) AllocateContext(ctx context.Context, capacity int) (*Buffer, er
 	m.record(reserved, int64(capacity))
 	b := ar.newBuffer()
 	initBuffer(b, mem, &ar.own)
-	// The leak record of an arena is made on its first tracked Allocate,
-	// with the capacity the arena has then.
-	ar.own.rel.capacity = m.capacity
-	trackAllocation(&ar.own, a.noCleaner)
+	// Whether an arena is tracked is decided once, on its first Allocate,
+	// and its leak record made then, with the capacity the arena has then:
+	// an arena first used while leak detection was off stays untracked, as
+	// every allocation made then does (SetLeakDetection).
+	if !m.trackDecided {
+		m.trackDecided = true
+		ar.own.rel.capacity = m.capacity
+		trackAllocation(&ar.own, a.noCleaner)
+	}
 	m.mu.Unlock()
 	return b, nil
 }
