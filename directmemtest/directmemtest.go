@@ -82,7 +82,9 @@ type Error struct {
 	// collected without Free (unless IgnoreCollected) and double Frees.
 	Reports []directmem.Leak
 	// Untracked lists, when tracking is off, the pools holding more buffers
-	// than the baseline; their counts are the excess.
+	// than the baseline; their counts and bytes are the excess over it
+	// (bytes no less than 0: buffers of the baseline may have been freed
+	// meanwhile).
 	Untracked []directmem.PoolStats
 	// Tracking is the leak detection level when the check ran.
 	Tracking directmem.LeakLevel
@@ -160,6 +162,9 @@ func find(c *config) error {
 	prev := -1
 	for round := 0; round < maxRounds; round++ {
 		runtime.GC()
+		if c.maxWait <= 0 {
+			break // MaxWait(0): one collection, no waiting
+		}
 		if err := cleaner.WaitPending(ctx); err != nil {
 			e.Wait = err
 			break
@@ -214,10 +219,13 @@ func (c *config) allocatedByIgnored(s directmem.Stack) bool {
 func (c *config) untracked() []directmem.PoolStats {
 	var out []directmem.PoolStats
 	for _, p := range directmem.Pools() {
-		if c.ignorePools[p.Name] || p.Count <= c.baseline[p.Name] {
+		b := c.baseline[p.Name]
+		if c.ignorePools[p.Name] || p.Count <= b.Count {
 			continue
 		}
-		p.Count -= c.baseline[p.Name]
+		p.Count -= b.Count
+		p.TotalCapacity = max(p.TotalCapacity-b.TotalCapacity, 0)
+		p.MemoryUsed = max(p.MemoryUsed-b.MemoryUsed, 0)
 		out = append(out, p)
 	}
 	return out
@@ -312,7 +320,7 @@ func startMemoryOnly(start Option, c *config) {
 		c.ignoreIDs[k] = true
 	}
 	c.afterReport = max(c.afterReport, snap.afterReport)
-	for name, n := range snap.baseline {
-		c.baseline[name] = max(c.baseline[name], n)
+	for _, p := range snap.baseline {
+		c.raiseBaseline(p)
 	}
 }

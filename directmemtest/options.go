@@ -22,10 +22,10 @@ const defaultMaxWait = 10 * time.Second
 
 type config struct {
 	ignorePools     map[string]bool
-	ignoreIDs       map[allocKey]bool // IgnoreCurrent's snapshot of live allocations
-	ignoreFuncs     []string          // IgnoreAllocatedBy
-	afterReport     uint64            // reports numbered up to this are ignored
-	baseline        map[string]int64  // IgnoreCurrent's pool counts, for untracked checks
+	ignoreIDs       map[allocKey]bool              // IgnoreCurrent's snapshot of live allocations
+	ignoreFuncs     []string                       // IgnoreAllocatedBy
+	afterReport     uint64                         // reports numbered up to this are ignored
+	baseline        map[string]directmem.PoolStats // IgnoreCurrent's pools, for untracked checks
 	goleakOpts      []goleak.Option
 	skipGoroutines  bool
 	ignoreCollected bool
@@ -43,7 +43,7 @@ func buildConfig(opts []Option) *config {
 	c := &config{
 		ignorePools: map[string]bool{},
 		ignoreIDs:   map[allocKey]bool{},
-		baseline:    map[string]int64{},
+		baseline:    map[string]directmem.PoolStats{},
 		maxWait:     defaultMaxWait,
 	}
 	for _, o := range opts {
@@ -79,7 +79,7 @@ func IgnoreCurrent() Option {
 		}
 		c.afterReport = max(c.afterReport, latest)
 		for _, p := range pools {
-			c.baseline[p.Name] = max(c.baseline[p.Name], p.Count)
+			c.raiseBaseline(p)
 		}
 		c.goleakOpts = append(c.goleakOpts, gopt)
 	})
@@ -116,7 +116,8 @@ func IgnoreGoroutines() Option {
 
 // MaxWait bounds how long a check waits for pending cleanups (of buffers
 // the collection it forces finds unreachable) before it gives up and
-// reports what is still live; 10 seconds unless set.
+// reports what is still live; 10 seconds unless set. A d of 0 or less
+// means no waiting at all: one collection, then the check.
 func MaxWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.maxWait = d })
 }
@@ -125,4 +126,12 @@ func MaxWait(d time.Duration) Option {
 // os.Exit, as goleak.Cleanup does. Other functions ignore it.
 func Cleanup(f func(exitCode int)) Option {
 	return optionFunc(func(c *config) { c.cleanup = f })
+}
+
+// raiseBaseline makes p the baseline of its pool unless the baseline holds
+// more buffers already (several IgnoreCurrent snapshots: the largest wins).
+func (c *config) raiseBaseline(p directmem.PoolStats) {
+	if b, ok := c.baseline[p.Name]; !ok || p.Count > b.Count {
+		c.baseline[p.Name] = p
+	}
 }
