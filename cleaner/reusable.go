@@ -65,7 +65,8 @@ type reusableRecord[A any] struct {
 	// (the runtime tells the race detector so: runCleanups calls
 	// racefingo, "a happens-before edge between the cleanup argument being
 	// mutated and the call to the cleanup"). A compare-and-swap each in Arm
-	// and Disarm cost a fifth of a small buffer's allocate and free.
+	// and Disarm measured about 6% of a small managed buffer's allocate and
+	// free.
 	state   uint32
 	arg     A
 	release func(A)

@@ -4,8 +4,8 @@ import "sync/atomic"
 
 // Counters counts what the cleaner has done since the process started.
 type Counters struct {
-	Registered        int64 // calls to Register
-	CleanedExplicitly int64 // release functions run by Cleanable.Clean
+	Registered        int64 // calls to Register, and armings of a Reusable
+	CleanedExplicitly int64 // release functions run by Cleanable.Clean, and Reusable disarms
 	CleanedByGC       int64 // release functions run after the owner became unreachable
 	Panics            int64 // release functions that panicked (recovered)
 	Running           int64 // GC-triggered release functions running now

@@ -79,8 +79,8 @@ func (b *Buffer) HasRemaining() bool { return b.pos < b.lim }
 // IsReadOnly reports whether the buffer rejects writes with ErrReadOnly.
 func (b *Buffer) IsReadOnly() bool { return b.readOnly }
 
-// IsDirect reports true: every Buffer's memory is outside the Go heap. It
-// exists for code ported from java.nio.
+// IsDirect reports true: a Buffer's memory is outside the Go heap, unless
+// Wrap was given Go memory. It exists for code ported from java.nio.
 func (b *Buffer) IsDirect() bool { return true }
 
 // SetPosition sets the position. It fails with ErrIndexOutOfRange, changing

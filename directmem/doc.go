@@ -37,7 +37,8 @@
 // # Where memory comes from
 //
 // Buffers come from anonymous mmap'd memory (package pagealign), so they
-// are page-aligned or aligned as [Options.Alignment] asks, zero-filled, and
+// are aligned as [Options.Alignment] asks (16 bytes by default), zero-filled
+// unless [Options.NoZero], and
 // invisible to the garbage collector: a process can hold gigabytes of
 // buffers while its Go heap, and the cost of each GC cycle, stays small.
 //

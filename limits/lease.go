@@ -13,8 +13,10 @@ import (
 // budget's counters costs 10-15 ns, and a reservation and its release
 // make six of them).
 //
-// The lease takes capacity from the budget in grants (TotalCapacity counts
-// a grant from the moment it is taken, so the limit always holds) and
+// The lease takes capacity from the budget in grants (the budget's own
+// total, which the limit and the high-water mark test, counts a grant from
+// the moment it is taken, so the limit always holds; Stats().TotalCapacity
+// counts only reservations) and
 // hands it out to reservations of at most one grant; bigger ones, and any
 // that find the budget too full for a grant, are the caller's to make with
 // [Budget.Reserve], the JVM's path. Nothing is lost by mixing the two: a
