@@ -179,7 +179,9 @@ func TestUnmapNotRegion(t *testing.T) {
 
 func TestAdviseProtectNotRegion(t *testing.T) {
 	region, _ := mapRegion(t, 2*pagealign.PageSize())
-	for _, b := range [][]byte{region[1:], region[17:100]} {
+	// Misaligned starts, and a page-aligned slice whose length rounds up
+	// past its capacity: whole pages would reach bytes it does not cover.
+	for _, b := range [][]byte{region[1:], region[17:100], region[:100:100]} {
 		if err := pagealign.Advise(b, pagealign.AdviseDontNeed); !errors.Is(err, pagealign.ErrNotRegion) {
 			t.Errorf("Advise of a slice at %#x = %v, want ErrNotRegion", addrOf(b), err)
 		}

@@ -49,12 +49,14 @@ func Unmap(b []byte) error {
 }
 
 // Advise passes a usage hint for the pages covering b (madvise(2)). b must
-// start on a page boundary; its length is rounded up to whole pages.
+// start on a page boundary; its length is rounded up to whole pages, which
+// must lie within cap(b) (ErrNotRegion otherwise).
 func Advise(b []byte, advice Advice) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := checkRegion(b); err != nil {
+	n, err := checkPages(b)
+	if err != nil {
 		return err
 	}
 	var a int
@@ -72,21 +74,23 @@ func Advise(b []byte, advice Advice) error {
 	default:
 		return fmt.Errorf("pagealign: unknown advice %d", int(advice))
 	}
-	if err := unix.Madvise(pages(b), a); err != nil {
+	if err := unix.Madvise(b[:n], a); err != nil {
 		return fmt.Errorf("pagealign: madvise(%v) of %d bytes: %w", advice, len(b), err)
 	}
 	return nil
 }
 
 // Protect sets the access allowed to the pages covering b (mprotect(2)).
-// b must start on a page boundary; its length is rounded up to whole pages.
+// b must start on a page boundary; its length is rounded up to whole pages,
+// which must lie within cap(b) (ErrNotRegion otherwise).
 // Touching a page in a way its protection forbids raises SIGSEGV, which Go
 // turns into a panic only under debug.SetPanicOnFault.
 func Protect(b []byte, prot Prot) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := checkRegion(b); err != nil {
+	n, err := checkPages(b)
+	if err != nil {
 		return err
 	}
 	if prot&^(ProtRead|ProtWrite) != 0 {
@@ -99,15 +103,8 @@ func Protect(b []byte, prot Prot) error {
 	if prot&ProtWrite != 0 {
 		p |= unix.PROT_WRITE
 	}
-	if err := unix.Mprotect(pages(b), p); err != nil {
+	if err := unix.Mprotect(b[:n], p); err != nil {
 		return fmt.Errorf("pagealign: mprotect of %d bytes: %w", len(b), err)
 	}
 	return nil
-}
-
-// pages extends b to the end of the page holding its last byte, because
-// madvise and mprotect work on whole pages. The extension stays inside the
-// region: Map rounds every region up to whole pages.
-func pages(b []byte) []byte {
-	return unsafe.Slice(unsafe.SliceData(b), AlignUp(len(b), pageSize))
 }

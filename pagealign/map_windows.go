@@ -45,18 +45,18 @@ func Advise(b []byte, advice Advice) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := checkRegion(b); err != nil {
+	size, err := checkPages(b)
+	if err != nil {
 		return err
 	}
 	switch advice {
 	case AdviseNormal, AdviseRandom, AdviseSequential, AdviseWillNeed:
 		return nil
 	case AdviseDontNeed:
-		size := uintptr(AlignUp(len(b), pageSize))
-		if err := windows.VirtualFree(addr(b), size, windows.MEM_DECOMMIT); err != nil {
+		if err := windows.VirtualFree(addr(b), uintptr(size), windows.MEM_DECOMMIT); err != nil {
 			return fmt.Errorf("pagealign: decommit of %d bytes: %w", size, err)
 		}
-		if _, err := windows.VirtualAlloc(addr(b), size, windows.MEM_COMMIT, windows.PAGE_READWRITE); err != nil {
+		if _, err := windows.VirtualAlloc(addr(b), uintptr(size), windows.MEM_COMMIT, windows.PAGE_READWRITE); err != nil {
 			return fmt.Errorf("pagealign: recommit of %d bytes: %w", size, err)
 		}
 		return nil
@@ -69,7 +69,8 @@ func Protect(b []byte, prot Prot) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := checkRegion(b); err != nil {
+	size, err := checkPages(b)
+	if err != nil {
 		return err
 	}
 	var p uint32
@@ -84,7 +85,7 @@ func Protect(b []byte, prot Prot) error {
 		return fmt.Errorf("pagealign: unknown protection bits %#x", int(prot))
 	}
 	var old uint32
-	if err := windows.VirtualProtect(addr(b), uintptr(AlignUp(len(b), pageSize)), p, &old); err != nil {
+	if err := windows.VirtualProtect(addr(b), uintptr(size), p, &old); err != nil {
 		return fmt.Errorf("pagealign: VirtualProtect of %d bytes: %w", len(b), err)
 	}
 	return nil

@@ -74,6 +74,22 @@ func checkRegion(b []byte) (int, error) {
 	return AlignUp(cap(b), pageSize), nil
 }
 
+// checkPages validates b for Advise and Protect, which act on whole pages:
+// b must start on a page boundary, and its length rounded up to whole pages
+// must stay within its capacity, so that the call never reaches memory the
+// slice does not cover (a slice from Map always passes). It returns the
+// rounded length.
+func checkPages(b []byte) (int, error) {
+	if _, err := checkRegion(b); err != nil {
+		return 0, err
+	}
+	n := AlignUp(len(b), pageSize)
+	if n > cap(b) {
+		return 0, fmt.Errorf("%w: %d bytes at %#x round up to %d, past the slice's capacity %d", ErrNotRegion, len(b), addr(b), n, cap(b))
+	}
+	return n, nil
+}
+
 // roundSize validates a size given to Map and rounds it up to whole pages.
 func roundSize(n int) (int, error) {
 	if n <= 0 {
