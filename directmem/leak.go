@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Leak detection (Netty's ResourceLeakDetector, for direct buffers).
@@ -115,7 +116,13 @@ var ErrInvalidLeakLevel = errors.New("directmem: invalid leak detection level")
 // "paranoid", in any case, with surrounding spaces ignored. It returns an
 // error wrapping ErrInvalidLeakLevel for anything else.
 func ParseLeakLevel(s string) (LeakLevel, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	// Case-insensitive in ASCII only: Unicode lower-casing would accept
+	// "PARANOİD" (U+0130 lowers to "i").
+	t := strings.TrimSpace(s)
+	if strings.IndexFunc(t, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		t = ""
+	}
+	switch strings.ToLower(t) {
 	case "disabled":
 		return LeakDisabled, nil
 	case "sampled":

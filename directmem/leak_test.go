@@ -142,6 +142,8 @@ func TestParseLeakLevel(t *testing.T) {
 		{"", LeakDisabled, false},
 		{"simple", LeakDisabled, false},
 		{"1", LeakDisabled, false},
+		{"PARANOİD", LeakDisabled, false}, // U+0130 lowers to "i" in Unicode
+		{"ſampled", LeakDisabled, false},  // U+017F folds to "s"
 	} {
 		got, err := ParseLeakLevel(tc.in)
 		if got != tc.want || (err == nil) != tc.ok {
