@@ -1,6 +1,7 @@
 package cleaner_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -68,6 +69,9 @@ func TestWaitPendingWaitsForEarlierCleanup(t *testing.T) {
 		if err != nil {
 			t.Fatalf("child failed: %v\n%s", err, out)
 		}
+		if bytes.Contains(out, []byte("--- SKIP")) {
+			t.Skipf("the child skipped:\n%s", out)
+		}
 		t.Logf("child:\n%s", out)
 		return
 	}
@@ -118,7 +122,9 @@ wait:
 		default:
 			t.Errorf("WaitPending returned %v while a cleanup queued before the call was still running", err)
 		}
-	case <-time.After(2 * time.Second): // bound only: correct behaviour is to keep waiting
+	// Bound only: the correct behaviour is to keep waiting, and a wrong
+	// return comes as soon as the later cleanup's progress wakes the waiter.
+	case <-time.After(200 * time.Millisecond):
 		cancel()
 		<-errc
 	}

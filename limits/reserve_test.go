@@ -258,8 +258,10 @@ func TestRealBackoffTakesHalfASecond(t *testing.T) {
 	if !errors.Is(err, ErrOutOfDirectMemory) {
 		t.Fatalf("Reserve = %v; want ErrOutOfDirectMemory", err)
 	}
-	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
-		t.Fatalf("failing took %v; want about 511ms", elapsed)
+	// A lower bound only: the nine sleeps take at least their 511 ms; how
+	// much longer depends on the machine.
+	if elapsed < 400*time.Millisecond {
+		t.Fatalf("failing took %v; want at least the back-off's 511ms", elapsed)
 	}
 	if s := b.Stats(); s.Sleeps != 9 || s.Failures != 1 {
 		t.Fatalf("stats %+v; want 9 sleeps and 1 failure", s)
