@@ -156,6 +156,9 @@ func (h *heap) giveBack(mem []byte, blk block, a *Allocator, capacity, reserved 
 		}
 		an = s.pushAnchor(an)
 		s.mu.Unlock()
+		// The Allocator's cleanup closes its leases: it must not run
+		// before the Unreserve above, whatever the caller still holds.
+		runtime.KeepAlive(a)
 	} else {
 		s := h.shardFor(shardHint())
 		cached := blk.class == classNone
