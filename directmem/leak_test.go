@@ -748,7 +748,8 @@ func TestRaceFreeProbe(t *testing.T) {
 	// enough.
 	for range 20 {
 		buf := Wrap(make([]byte, 64), nil)
-		var stop, started atomic.Bool
+		var stop atomic.Bool
+		var reads atomic.Int64
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -756,13 +757,14 @@ func TestRaceFreeProbe(t *testing.T) {
 				if _, err := buf.GetInt64At(8); err != nil {
 					return
 				}
-				started.Store(true)
+				reads.Add(1)
 			}
 		}()
-		for !started.Load() {
+		// Free while the reader is in full swing: after it has read a
+		// hundred times.
+		for reads.Load() < 100 {
 			runtime.Gosched()
 		}
-		time.Sleep(time.Millisecond)
 		buf.Free()
 		stop.Store(true)
 		<-done
