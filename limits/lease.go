@@ -184,7 +184,8 @@ func (b *Budget) reclaim() bool {
 		l.mu.Unlock()
 	}
 	if n != 0 {
-		b.totalCapacity.Add(-n)
+		// Room came back: reservations asleep in the slow path may fit now.
+		b.giveBack(n)
 	}
 	return n != 0
 }
