@@ -18,12 +18,7 @@ func TestLeaseReservationReturnedToBudget(t *testing.T) {
 	var mu sync.Mutex
 	l := b.NewLease(&mu)
 	defer l.Close()
-	mu.Lock()
-	if !l.TryReserve(64, 64) {
-		mu.Unlock()
-		t.Fatal("Lease.TryReserve failed")
-	}
-	mu.Unlock()
+	leaseReserve(t, l, &mu, 64, 64)
 	wantCounters(t, b, 1, 64, 64)
 	func() {
 		defer func() {
@@ -47,12 +42,7 @@ func TestTryReserveTakesIdleLeaseCredit(t *testing.T) {
 	var mu sync.Mutex
 	l := b.NewLease(&mu)
 	defer l.Close()
-	mu.Lock()
-	if !l.TryReserve(1, 1) { // takes one grant, 4096 bytes
-		mu.Unlock()
-		t.Fatal("Lease.TryReserve failed")
-	}
-	mu.Unlock()
+	leaseReserve(t, l, &mu, 1, 1) // takes one grant, 4096 bytes
 	s := b.Stats()
 	want := max - s.TotalCapacity // room under the limit: 8191
 	if !b.TryReserve(want, want) {
@@ -84,12 +74,7 @@ func TestLeaseCloseFoldsUnderLeaseMu(t *testing.T) {
 	b, _ := newFakeBudget(t, 1<<20)
 	m := &probeLocker{}
 	l := b.NewLease(m)
-	m.Lock()
-	if !l.TryReserve(100, 100) {
-		m.Unlock()
-		t.Fatal("Lease.TryReserve failed")
-	}
-	m.Unlock()
+	leaseReserve(t, l, m, 100, 100)
 	wantCounters(t, b, 1, 100, 100)
 	var heldLeaseMu, inSet bool
 	m.probe = func() {
@@ -129,5 +114,17 @@ func TestDoneContextStartsNoCollection(t *testing.T) {
 	}
 	if s := b.Stats(); s.ForcedGCs != 0 || f.gcs.Load() != 0 {
 		t.Errorf("a reservation whose context had ended forced %d collection(s)", s.ForcedGCs)
+	}
+}
+
+// leaseReserve reserves through l under its owner's lock mu, failing the
+// test if the lease declines.
+func leaseReserve(t *testing.T, l *Lease, mu sync.Locker, size, capacity int64) {
+	t.Helper()
+	mu.Lock()
+	ok := l.TryReserve(size, capacity)
+	mu.Unlock()
+	if !ok {
+		t.Fatalf("Lease.TryReserve(%d, %d) failed", size, capacity)
 	}
 }
