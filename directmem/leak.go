@@ -113,7 +113,8 @@ func (l LeakLevel) String() string {
 var ErrInvalidLeakLevel = errors.New("directmem: invalid leak detection level")
 
 // ParseLeakLevel returns the level named s: "disabled", "sampled" or
-// "paranoid", in any case, with surrounding spaces ignored. It returns an
+// "paranoid", in any mix of ASCII upper and lower case, with surrounding
+// spaces ignored. It returns an
 // error wrapping ErrInvalidLeakLevel for anything else.
 func ParseLeakLevel(s string) (LeakLevel, error) {
 	// Case-insensitive in ASCII only: Unicode lower-casing would accept
