@@ -114,8 +114,8 @@ var ErrInvalidLeakLevel = errors.New("directmem: invalid leak detection level")
 
 // ParseLeakLevel returns the level named s: "disabled", "sampled" or
 // "paranoid", in any mix of ASCII upper and lower case, with surrounding
-// spaces ignored. It returns an
-// error wrapping ErrInvalidLeakLevel for anything else.
+// spaces ignored. It returns an error wrapping ErrInvalidLeakLevel for
+// anything else.
 func ParseLeakLevel(s string) (LeakLevel, error) {
 	// Case-insensitive in ASCII only: Unicode lower-casing would accept
 	// "PARANOİD" (U+0130 lowers to "i").
