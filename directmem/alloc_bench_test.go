@@ -53,23 +53,10 @@ func allocBenchMust(b *testing.B, buf *directmem.Buffer, err error) *directmem.B
 }
 
 func BenchmarkAllocFree(b *testing.B) {
-	ctx := context.Background()
 	for _, sz := range allocBenchSizes {
 		n := sz.n
-		b.Run(sz.name+"/direct", func(b *testing.B) {
-			a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget)})
-			for b.Loop() {
-				buf, err := a.Allocate(ctx, n)
-				allocBenchMust(b, buf, err).Free()
-			}
-		})
-		b.Run(sz.name+"/explicit", func(b *testing.B) {
-			a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget), NoCleaner: true})
-			for b.Loop() {
-				buf, err := a.Allocate(ctx, n)
-				allocBenchMust(b, buf, err).Free()
-			}
-		})
+		b.Run(sz.name+"/direct", func(b *testing.B) { benchAllocFree(b, n, false) })
+		b.Run(sz.name+"/explicit", func(b *testing.B) { benchAllocFree(b, n, true) })
 		b.Run(sz.name+"/arena", func(b *testing.B) {
 			benchArena(b, n, false)
 		})
@@ -137,6 +124,17 @@ func BenchmarkAllocFreeTouched(b *testing.B) {
 				touch(p)
 			}
 		})
+	}
+}
+
+// benchAllocFree allocates n bytes and frees them at once, from an
+// allocator with a cleaner or (noCleaner) without.
+func benchAllocFree(b *testing.B, n int, noCleaner bool) {
+	ctx := context.Background()
+	a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget), NoCleaner: noCleaner})
+	for b.Loop() {
+		buf, err := a.Allocate(ctx, n)
+		allocBenchMust(b, buf, err).Free()
 	}
 }
 

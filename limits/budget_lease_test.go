@@ -14,11 +14,9 @@ import (
 // own count and bytes below zero, though the sums with the leases' parts
 // (what Stats shows) do not; that must not panic.
 func TestLeaseReservationReturnedToBudget(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	b, l, mu := newTestLease(t, 1<<20)
 	defer l.Close()
-	leaseReserve(t, l, &mu, 64, 64)
+	leaseReserve(t, l, mu, 64, 64)
 	wantCounters(t, b, 1, 64, 64)
 	func() {
 		defer func() {
@@ -35,14 +33,12 @@ func TestLeaseReservationReturnedToBudget(t *testing.T) {
 // reservation fail that fits under the limit", TryReserve's included.
 func TestTryReserveTakesIdleLeaseCredit(t *testing.T) {
 	const max = 2 * minGrant
-	b, _ := newFakeBudget(t, max)
+	b, l, mu := newTestLease(t, max)
+	defer l.Close()
 	if err := b.SetHighWater(0); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
-	defer l.Close()
-	leaseReserve(t, l, &mu, 1, 1) // takes one grant, 4096 bytes
+	leaseReserve(t, l, mu, 1, 1) // takes one grant, 4096 bytes
 	s := b.Stats()
 	want := max - s.TotalCapacity // room under the limit: 8191
 	if !b.TryReserve(want, want) {
@@ -127,4 +123,13 @@ func leaseReserve(t *testing.T, l *Lease, mu sync.Locker, size, capacity int64) 
 	if !ok {
 		t.Fatalf("Lease.TryReserve(%d, %d) failed", size, capacity)
 	}
+}
+
+// newTestLease returns a fake budget of max bytes and a lease on it whose
+// owner's lock is mu.
+func newTestLease(t *testing.T, max int64) (*Budget, *Lease, *sync.Mutex) {
+	t.Helper()
+	b, _ := newFakeBudget(t, max)
+	mu := new(sync.Mutex)
+	return b, b.NewLease(mu), mu
 }

@@ -10,9 +10,7 @@ import (
 // A lease's reservations show in the budget's counters at once, and
 // unused credit does not: the counters are the sum over what is held.
 func TestLeaseCountersExact(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	b, l, mu := newTestLease(t, 1<<20)
 	if g := l.Grant(); g != minGrant {
 		t.Fatalf("grant %d for a 1 MiB budget; want %d", g, minGrant)
 	}
@@ -51,9 +49,7 @@ func TestLeaseCountersExact(t *testing.T) {
 // Close folds a lease's live reservations into the budget, which can then
 // return them.
 func TestLeaseCloseKeepsReservations(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	b, l, mu := newTestLease(t, 1<<20)
 	mu.Lock()
 	l.TryReserve(128, 100)
 	mu.Unlock()
@@ -71,9 +67,7 @@ func TestLeaseCloseKeepsReservations(t *testing.T) {
 // What the lease does not cover it reports, reserving nothing: the caller
 // goes to the budget.
 func TestLeaseDeclines(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	b, l, mu := newTestLease(t, 1<<20)
 	defer l.Close()
 	mu.Lock()
 	for _, c := range []struct{ size, capacity int64 }{
@@ -116,9 +110,7 @@ func TestLeaseDeclines(t *testing.T) {
 }
 
 func TestLeaseUnreservePanics(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	_, l, mu := newTestLease(t, 1<<20)
 	defer l.Close()
 	for _, c := range []struct{ n, size, capacity int64 }{{1, 10, 11}, {1, -1, -1}, {-1, 0, 0}} {
 		func() {
@@ -136,9 +128,7 @@ func TestLeaseUnreservePanics(t *testing.T) {
 
 // Credit beyond two grants goes back to the budget.
 func TestLeaseReturnsExcessCredit(t *testing.T) {
-	b, _ := newFakeBudget(t, 1<<20)
-	var mu sync.Mutex
-	l := b.NewLease(&mu)
+	b, l, mu := newTestLease(t, 1<<20)
 	defer l.Close()
 	mu.Lock()
 	defer mu.Unlock()
