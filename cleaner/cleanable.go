@@ -1,12 +1,13 @@
 package cleaner
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/offheap-go/offheap/internal/cleanup"
 )
 
 // Cleanable is a registered release function: the Go form of the JVM's
@@ -49,7 +50,7 @@ func Register[T any](owner *T, release func()) *Cleanable {
 	}
 	c := &Cleanable{release: release}
 	c.cleanup = runtime.AddCleanup(owner, (*Cleanable).cleanByGC, c)
-	stats.registered.Add(1)
+	cleanup.CountRegistered()
 	return c
 }
 
@@ -63,7 +64,7 @@ func (c *Cleanable) Clean() bool {
 		return false
 	}
 	c.cleanup.Stop()
-	stats.cleanedExplicitly.Add(1)
+	cleanup.CountCleanedExplicitly()
 	c.run()
 	return true
 }
@@ -78,11 +79,11 @@ func (c *Cleanable) cleanByGC() {
 		// Clean came first; Stop was too late to dequeue us.
 		return
 	}
-	runFromGC(c.takeRelease())
+	cleanup.RunFromGC(c.takeRelease())
 }
 
 // run calls release, containing any panic.
-func (c *Cleanable) run() { runContained(c.takeRelease()) }
+func (c *Cleanable) run() { cleanup.RunContained(c.takeRelease()) }
 
 // takeRelease drops the release function before it is called, so that what
 // it captured is let go even if it panics.
@@ -91,44 +92,6 @@ func (c *Cleanable) takeRelease() func() {
 	c.release = nil
 	return release
 }
-
-// runFromGC runs a release on the garbage collector's path: counted as
-// running while it runs, and waking WaitPending's waiters when it is done.
-func runFromGC(release func()) {
-	stats.running.Add(1)
-	stats.cleanedByGC.Add(1)
-	defer func() {
-		stats.running.Add(-1)
-		progress.signal()
-	}()
-	runContained(release)
-}
-
-// runContained calls f, containing a panic or runtime.Goexit, so that a bad
-// release function cannot take down the caller, or the runtime's cleanup
-// goroutine, silently.
-func runContained(f func()) {
-	returned := false
-	defer func() {
-		if v := recover(); v != nil {
-			stats.panics.Add(1)
-			reportPanic(v)
-		} else if !returned {
-			// runtime.Goexit (t.FailNow, log.Fatal's cousins in test
-			// helpers): it cannot be stopped, and on the GC path it ends
-			// the runtime's cleanup goroutine, which can stall every
-			// cleanup in the process. Say so rather than fail silently.
-			stats.panics.Add(1)
-			reportPanic(errGoexit)
-		}
-	}()
-	f()
-	returned = true
-}
-
-// errGoexit is what the panic handler receives for a release function that
-// called runtime.Goexit.
-var errGoexit = errors.New("cleaner: release function called runtime.Goexit; if the garbage collector ran it, the runtime's cleanup goroutine exited and other cleanups may never run")
 
 // tinySize is the runtime's tiny-allocator limit: pointer-free objects below
 // it may share an allocation slot with others and then are never collected

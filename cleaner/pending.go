@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime/metrics"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/offheap-go/offheap/internal/cleanup"
 )
 
 // The runtime counts every cleanup it queues and every one it has finished
@@ -54,7 +54,7 @@ const stallTimeout = 100 * time.Millisecond
 func WaitPending(ctx context.Context) error {
 	queued, _, ok := runtimeQueue()
 	return waitUntil(ctx, func() bool {
-		if stats.running.Load() != 0 {
+		if cleanup.Running() != 0 {
 			return false
 		}
 		if !ok {
@@ -78,21 +78,21 @@ func WaitPending(ctx context.Context) error {
 func WaitForProgress(ctx context.Context) (bool, error) {
 	queued, executed, ok := runtimeQueue()
 	if !ok {
-		if stats.running.Load() == 0 {
+		if cleanup.Running() == 0 {
 			return false, nil
 		}
-	} else if executed >= queued && stats.running.Load() == 0 {
+	} else if executed >= queued && cleanup.Running() == 0 {
 		return false, nil
 	}
-	last, lastOurs := executed, stats.cleanedByGC.Load()
+	last, lastOurs := executed, cleanup.CleanedByGC()
 	lastChange := time.Now()
 	stalled := false
 	err := waitUntil(ctx, func() bool {
 		if !ok {
-			return stats.running.Load() == 0
+			return cleanup.Running() == 0
 		}
 		_, e, _ := runtimeQueue()
-		if ours := stats.cleanedByGC.Load(); e != last || ours != lastOurs {
+		if ours := cleanup.CleanedByGC(); e != last || ours != lastOurs {
 			last, lastOurs, lastChange = e, ours, time.Now()
 		} else if time.Since(lastChange) > stallTimeout {
 			stalled = true
@@ -123,7 +123,7 @@ func waitUntil(ctx context.Context, done func() bool) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("cleaner: waiting for pending cleanups: %w", err)
 		}
-		wake := progress.wait()
+		wake := cleanup.WaitProgress()
 		if done() {
 			return nil
 		}
@@ -140,38 +140,4 @@ func waitUntil(ctx context.Context, done func() bool) error {
 			return fmt.Errorf("cleaner: waiting for pending cleanups: %w", ctx.Err())
 		}
 	}
-}
-
-// progress lets waiters block until some cleanup of this package finishes.
-// A cleanup pays for the broadcast only while someone waits.
-var progress progressSignal
-
-type progressSignal struct {
-	armed atomic.Bool
-	mu    sync.Mutex
-	ch    chan struct{}
-}
-
-// wait returns a channel closed by the next signal.
-func (p *progressSignal) wait() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ch == nil {
-		p.ch = make(chan struct{})
-		p.armed.Store(true)
-	}
-	return p.ch
-}
-
-func (p *progressSignal) signal() {
-	if !p.armed.Load() {
-		return
-	}
-	p.mu.Lock()
-	if p.ch != nil {
-		close(p.ch)
-		p.ch = nil
-		p.armed.Store(false)
-	}
-	p.mu.Unlock()
 }

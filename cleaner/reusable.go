@@ -1,6 +1,8 @@
 package cleaner
 
 import (
+	"github.com/offheap-go/offheap/internal/cleanup"
+
 	"runtime"
 )
 
@@ -101,7 +103,7 @@ func (r *Reusable[A]) Arm(arg A) {
 	}
 	r.rec.arg = arg
 	r.rec.state = reusableArmed
-	stats.registered.Add(1)
+	cleanup.CountRegistered()
 }
 
 // Disarm withdraws the garbage collector's claim on the argument of the last
@@ -116,7 +118,7 @@ func (r *Reusable[A]) Disarm() bool {
 	r.rec.state = reusableIdle
 	var zero A
 	r.rec.arg = zero // let go of what the argument refers to while idle
-	stats.cleanedExplicitly.Add(1)
+	cleanup.CountCleanedExplicitly()
 	return true
 }
 
@@ -144,5 +146,5 @@ func (rec *reusableRecord[A]) cleanByGC() {
 	arg := rec.arg
 	var zero A
 	rec.arg = zero
-	runFromGC(func() { rec.release(arg) })
+	cleanup.RunFromGC(func() { rec.release(arg) })
 }

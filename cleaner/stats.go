@@ -1,6 +1,6 @@
 package cleaner
 
-import "sync/atomic"
+import "github.com/offheap-go/offheap/internal/cleanup"
 
 // Counters counts what the cleaner has done since the process started.
 type Counters struct {
@@ -14,22 +14,6 @@ type Counters struct {
 // Live is the number of registered release functions that have not run yet.
 func (s Counters) Live() int64 { return s.Registered - s.CleanedExplicitly - s.CleanedByGC }
 
-var stats struct {
-	registered        atomic.Int64
-	cleanedExplicitly atomic.Int64
-	cleanedByGC       atomic.Int64
-	panics            atomic.Int64
-	running           atomic.Int64
-}
-
 // Stats returns the current counters. Each is read atomically; the set is
 // not a snapshot, so read it when the cleaner is quiescent for exact sums.
-func Stats() Counters {
-	return Counters{
-		Registered:        stats.registered.Load(),
-		CleanedExplicitly: stats.cleanedExplicitly.Load(),
-		CleanedByGC:       stats.cleanedByGC.Load(),
-		Panics:            stats.panics.Load(),
-		Running:           stats.running.Load(),
-	}
-}
+func Stats() Counters { return Counters(cleanup.Stats()) }
