@@ -4,8 +4,8 @@ import "github.com/offheap-go/offheap/internal/cleanup"
 
 // Counters counts what the cleaner has done since the process started.
 type Counters struct {
-	Registered        int64 // calls to Register, and armings of a Reusable
-	CleanedExplicitly int64 // release functions run by Cleanable.Clean, and Reusable disarms
+	Registered        int64 // calls to Register, and guardings of a buffer by directmem's own registrations
+	CleanedExplicitly int64 // release functions run by Cleanable.Clean, and such buffers freed explicitly
 	CleanedByGC       int64 // release functions run after the owner became unreachable
 	Panics            int64 // release functions that panicked (recovered)
 	Running           int64 // GC-triggered release functions running now

@@ -1,8 +1,6 @@
-package cleaner
+package cleanup
 
 import (
-	"github.com/offheap-go/offheap/internal/cleanup"
-
 	"runtime"
 )
 
@@ -10,19 +8,18 @@ import (
 // after another: the cheap path for owners that are made and released by
 // the million, such as small direct buffers.
 //
-// [Register] costs a runtime.AddCleanup, and [Cleanable.Clean] a
+// cleaner.Register costs a runtime.AddCleanup, and Cleanable.Clean a
 // [runtime.Cleanup.Stop]: each takes runtime-wide locks and walks the
-// span's list of specials, about 200-400 ns together. A Reusable pays for
-// runtime.AddCleanup once, when it is made, and is then armed and disarmed
-// with a few plain stores and a statistics counter each, any number of
-// times. The trick is that the
-// object the runtime watches is the Reusable itself, not the resource's
+// span's list of specials (docs/allocator.md, "anchors", has the cost). A
+// Reusable pays for runtime.AddCleanup once, when it is made, and is then
+// armed and disarmed with a few plain stores and a statistics counter each,
+// any number of times. The trick is that the object the runtime watches is the Reusable itself, not the resource's
 // owner: the owner holds the Reusable while it is armed, so the Reusable
 // becomes unreachable exactly when the owner does, and release runs; an
 // explicit release disarms it, after which the owner must drop its
 // reference and the Reusable can be armed for the next owner.
 //
-// Rules, on top of those of Register:
+// Rules, on top of those of cleaner.Register:
 //
 //   - While armed, a Reusable must be reachable only through the owner it
 //     guards; and the argument given to Arm must not refer to the Reusable
@@ -35,20 +32,14 @@ import (
 //     the Reusable: an old owner that kept it would keep it reachable while
 //     it guards a new owner, whose release then could not run.
 //
-// The counters of [Stats] treat each arming as a registration: Arm counts
-// in Registered, a Disarm that finds it armed in CleanedExplicitly, and a
-// release by the garbage collector in CleanedByGC, so Live stays the number
-// of resources awaiting release.
+// The counters of [Stats] (cleaner.Stats) treat each arming as a
+// registration: Arm counts in Registered, a Disarm that finds it armed in
+// CleanedExplicitly, and a release by the garbage collector in CleanedByGC,
+// so cleaner.Counters.Live stays the number of resources awaiting release.
 type Reusable[A any] struct {
 	rec     *reusableRecord[A]
 	cleanup runtime.Cleanup
-	// The padding makes a Reusable 64 bytes instead of 24. The runtime
-	// keeps the cleanups of a span's objects in one list sorted by
-	// address, and runtime.AddCleanup walks it to insert: a span of 24-byte
-	// objects holds 341 of them, one of 64-byte objects 128, and
-	// AddCleanup measured about 415 ns on the former against 230 on the
-	// latter when most objects of the span have a cleanup, which is what
-	// a span of Reusables is.
+	// 64 bytes, not 24: fewer per span, so AddCleanup's sorted insert walks less.
 	_ [40]byte
 }
 
@@ -66,9 +57,7 @@ type reusableRecord[A any] struct {
 	// their writes before cleanByGC's reads is the collection in between
 	// (the runtime tells the race detector so: runCleanups calls
 	// racefingo, "a happens-before edge between the cleanup argument being
-	// mutated and the call to the cleanup"). A compare-and-swap each in Arm
-	// and Disarm measured about 6% of a small managed buffer's allocate and
-	// free.
+	// mutated and the call to the cleanup").
 	state   uint32
 	arg     A
 	release func(A)
@@ -87,7 +76,7 @@ const (
 // release is nil.
 func NewReusable[A any](release func(A)) *Reusable[A] {
 	if release == nil {
-		panic("cleaner.NewReusable: nil release function")
+		panic("cleanup.NewReusable: nil release function")
 	}
 	r := &Reusable[A]{rec: &reusableRecord[A]{release: release}}
 	r.cleanup = runtime.AddCleanup(r, (*reusableRecord[A]).cleanByGC, r.rec)
@@ -99,11 +88,11 @@ func NewReusable[A any](release func(A)) *Reusable[A] {
 // disarmed since its last Arm).
 func (r *Reusable[A]) Arm(arg A) {
 	if r.rec.state != reusableIdle {
-		panic("cleaner: Arm of a Reusable that is armed, fired or closed")
+		panic("cleanup: Arm of a Reusable that is armed, fired or closed")
 	}
 	r.rec.arg = arg
 	r.rec.state = reusableArmed
-	cleanup.CountRegistered()
+	stats.registered.Add(1)
 }
 
 // Disarm withdraws the garbage collector's claim on the argument of the last
@@ -118,7 +107,7 @@ func (r *Reusable[A]) Disarm() bool {
 	r.rec.state = reusableIdle
 	var zero A
 	r.rec.arg = zero // let go of what the argument refers to while idle
-	cleanup.CountCleanedExplicitly()
+	stats.cleanedExplicitly.Add(1)
 	return true
 }
 
@@ -128,7 +117,7 @@ func (r *Reusable[A]) Disarm() bool {
 // nothing. It panics if the Reusable is armed.
 func (r *Reusable[A]) Close() {
 	if r.rec.state == reusableArmed {
-		panic("cleaner: Close of an armed Reusable")
+		panic("cleanup: Close of an armed Reusable")
 	}
 	// Arm must refuse it from now on: the runtime no longer watches it, so
 	// an owner armed on it would never be released.
@@ -146,5 +135,5 @@ func (rec *reusableRecord[A]) cleanByGC() {
 	arg := rec.arg
 	var zero A
 	rec.arg = zero
-	cleanup.RunFromGC(func() { rec.release(arg) })
+	RunFromGC(func() { rec.release(arg) })
 }

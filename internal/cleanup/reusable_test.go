@@ -1,17 +1,19 @@
-package cleaner_test
+package cleanup_test
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/offheap-go/offheap/cleaner"
+	"github.com/offheap-go/offheap/internal/cleanup"
 )
 
 // reusableOwner is what a Reusable guards in these tests: it holds the
 // Reusable while armed, as a buffer does.
 type reusableOwner struct {
-	r    *cleaner.Reusable[int]
+	r    *cleanup.Reusable[int]
 	data [4]int64
 }
 
@@ -20,7 +22,7 @@ type reusableOwner struct {
 //
 //go:noinline
 func armDropped(release func(int), arg int) {
-	r := cleaner.NewReusable(release)
+	r := cleanup.NewReusable(release)
 	o := &reusableOwner{r: r}
 	o.r.Arm(arg)
 }
@@ -28,7 +30,7 @@ func armDropped(release func(int), arg int) {
 func TestReusableArmDisarmCycles(t *testing.T) {
 	settle(t)
 	var ran atomic.Int64
-	r := cleaner.NewReusable(func(int) { ran.Add(1) })
+	r := cleanup.NewReusable(func(int) { ran.Add(1) })
 	before := cleaner.Stats()
 	for i := range 100 {
 		r.Arm(i)
@@ -85,7 +87,7 @@ func TestReusableDroppedArmedReleasesLastArg(t *testing.T) {
 //
 //go:noinline
 func rearmDropped(release func(int)) {
-	r := cleaner.NewReusable(release)
+	r := cleanup.NewReusable(release)
 	for i := range 5 {
 		o := &reusableOwner{r: r}
 		o.r.Arm(i)
@@ -109,7 +111,7 @@ func TestReusableRearmedReleasesOnce(t *testing.T) {
 
 //go:noinline
 func dropIdle(release func(int)) {
-	r := cleaner.NewReusable(release)
+	r := cleanup.NewReusable(release)
 	r.Arm(1)
 	r.Disarm()
 }
@@ -130,13 +132,13 @@ func TestReusableDroppedIdleDoesNothing(t *testing.T) {
 }
 
 func TestReusableMisuse(t *testing.T) {
-	r := cleaner.NewReusable(func(int) {})
+	r := cleanup.NewReusable(func(int) {})
 	r.Arm(1)
 	mustPanic(t, func() { r.Arm(2) })
 	mustPanic(t, func() { r.Close() })
 	r.Disarm()
 	r.Close()
-	mustPanic(t, func() { cleaner.NewReusable[int](nil) })
+	mustPanic(t, func() { cleanup.NewReusable[int](nil) })
 }
 
 func TestReusablePanicContained(t *testing.T) {
@@ -149,5 +151,44 @@ func TestReusablePanicContained(t *testing.T) {
 	collect(t, func() bool { return cleaner.Stats().Panics > panics })
 	if v := seen.Load(); v != "release bug" {
 		t.Errorf("panic handler got %v", v)
+	}
+}
+
+// armAfterCloseDropped closes an idle Reusable, arms it (which should panic:
+// "cleanup: Arm of a Reusable that is armed, fired or closed"), and drops the owner.
+// It reports whether Arm panicked.
+//
+//go:noinline
+func armAfterCloseDropped(release func(int)) (panicked bool) {
+	r := cleanup.NewReusable(release)
+	r.Close()
+	defer func() { panicked = recover() != nil }()
+	o := &reusableOwner{r: r}
+	o.r.Arm(7)
+	return false
+}
+
+// Close stops the runtime cleanup, so a later Arm must panic: accepted, it
+// would be counted in Registered and never released, and the owner's
+// resource would leak silently.
+func TestReusableArmAfterClosePanics(t *testing.T) {
+	settle(t)
+	var ran atomic.Int64
+	before := cleaner.Stats()
+	if armAfterCloseDropped(func(int) { ran.Add(1) }) {
+		return // fixed: Arm after Close panics
+	}
+	t.Error("Arm after Close did not panic")
+	ctx := waitCtx(t)
+	for range 3 {
+		runtime.GC()
+		if err := cleaner.WaitPending(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := cleaner.Stats()
+	if ran.Load() == 0 {
+		t.Errorf("the owner armed after Close was collected but release never ran; Live went %d -> %d",
+			before.Live(), after.Live())
 	}
 }
