@@ -192,3 +192,12 @@ func TestReusableArmAfterClosePanics(t *testing.T) {
 			before.Live(), after.Live())
 	}
 }
+
+func BenchmarkReusableArmDisarm(b *testing.B) {
+	r := cleanup.NewReusable(func(int) {})
+	defer r.Close()
+	for i := 0; b.Loop(); i++ {
+		r.Arm(i)
+		r.Disarm()
+	}
+}
