@@ -9,7 +9,7 @@ func BenchmarkTryReserve(b *testing.B) {
 	b.Run("uncontended", func(b *testing.B) {
 		bu := NewBudget(math.MaxInt64)
 		for b.Loop() {
-			if !bu.TryReserve(4096, 4000) {
+			if !bu.tryReserveNow(4096, 4000) {
 				b.Fatal("TryReserve failed")
 			}
 			bu.Unreserve(4096, 4000)
@@ -19,7 +19,7 @@ func BenchmarkTryReserve(b *testing.B) {
 		bu := NewBudget(math.MaxInt64)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if !bu.TryReserve(4096, 4000) {
+				if !bu.tryReserveNow(4096, 4000) {
 					b.Error("TryReserve failed")
 					return
 				}
@@ -30,7 +30,7 @@ func BenchmarkTryReserve(b *testing.B) {
 	b.Run("full", func(b *testing.B) {
 		bu := NewBudget(0)
 		for b.Loop() {
-			if bu.TryReserve(1, 1) {
+			if bu.tryReserveNow(1, 1) {
 				b.Fatal("TryReserve succeeded on a full budget")
 			}
 		}

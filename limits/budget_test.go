@@ -75,8 +75,13 @@ func TestLimitDirectMemory(t *testing.T) {
 				t.Fatalf("error %#v; want an *OutOfMemoryError with Requested %d, Allocated %d, Limit %d", err, step, n*step, limit)
 			}
 			wantCounters(t, b, before.Count, before.TotalCapacity, before.Reserved)
-			if s := b.Stats(); s.Failures != 1 || s.Waits != 1 {
-				t.Fatalf("failures, waits = %d, %d; want 1, 1", s.Failures, s.Waits)
+			// A step larger than the whole limit fails without waiting.
+			waits := int64(1)
+			if step > limit {
+				waits = 0
+			}
+			if s := b.Stats(); s.Failures != 1 || s.Waits != waits {
+				t.Fatalf("failures, waits = %d, %d; want 1, %d", s.Failures, s.Waits, waits)
 			}
 		})
 	}
@@ -95,7 +100,7 @@ func mustParse(t *testing.T, s string) int64 {
 // includes rounding, as the JVM's RESERVED_MEMORY does.
 func TestLimitAppliesToCapacity(t *testing.T) {
 	b, _ := newFakeBudget(t, 100)
-	if !b.TryReserve(4096, 100) {
+	if !b.tryReserveNow(4096, 100) {
 		t.Fatal("TryReserve(4096, 100) failed under a limit of 100")
 	}
 	wantCounters(t, b, 1, 100, 4096)
@@ -110,14 +115,14 @@ func TestLimitAppliesToCapacity(t *testing.T) {
 func TestLimitIsInclusive(t *testing.T) {
 	for _, max := range []int64{1, 10, math.MaxInt64} {
 		b, _ := newFakeBudget(t, max)
-		if !b.TryReserve(max, max) {
+		if !b.tryReserveNow(max, max) {
 			t.Fatalf("TryReserve(%d, %d) failed under a limit of %d", max, max, max)
 		}
-		if b.TryReserve(1, 1) {
+		if b.tryReserveNow(1, 1) {
 			t.Fatalf("TryReserve(1, 1) succeeded with %d of %d taken", max, max)
 		}
 		b.Unreserve(max, max)
-		if !b.TryReserve(max, max) {
+		if !b.tryReserveNow(max, max) {
 			t.Fatal("the limit was not available again after Unreserve")
 		}
 		b.Unreserve(max, max)
@@ -127,14 +132,14 @@ func TestLimitIsInclusive(t *testing.T) {
 func TestCapacityZeroAlwaysFits(t *testing.T) {
 	for _, max := range []int64{0, 1, 10, 1 << 20} {
 		b, _ := newFakeBudget(t, max)
-		if max > 0 && !b.TryReserve(max, max) {
+		if max > 0 && !b.tryReserveNow(max, max) {
 			t.Fatalf("limit %d: filling the budget failed", max)
 		}
 		// The JVM reserves one byte for an empty buffer.
 		if err := b.Reserve(context.Background(), 1, 0); err != nil {
 			t.Fatalf("limit %d: Reserve(1, 0) = %v", max, err)
 		}
-		if !b.TryReserve(0, 0) {
+		if !b.tryReserveNow(0, 0) {
 			t.Fatalf("limit %d: TryReserve(0, 0) failed", max)
 		}
 		wantCounters(t, b, min(max, 1)+2, max, max+1)
@@ -159,8 +164,12 @@ func TestInvalidSizes(t *testing.T) {
 		{math.MinInt64, 0, "size -9223372036854775808, capacity 0"},
 		{0, math.MinInt64, "size 0, capacity -9223372036854775808"},
 		{math.MaxInt64 - 1, math.MaxInt64, "size 9223372036854775806, capacity 9223372036854775807"},
+		// More rounding than any page or alignment.
+		{math.MaxInt64, 1, "size 9223372036854775807, capacity 1"},
+		{1<<30 + 1, 0, "size 1073741825, capacity 0"},
+		{math.MaxInt64, math.MaxInt64 - 1<<30 - 1, "size 9223372036854775807, capacity 9223372035781033982"},
 	} {
-		if b.TryReserve(tt.size, tt.capacity) {
+		if b.tryReserveNow(tt.size, tt.capacity) {
 			t.Errorf("TryReserve(%d, %d) = true", tt.size, tt.capacity)
 		}
 		for _, ctx := range []context.Context{context.Background(), ctx} {
@@ -178,17 +187,18 @@ func TestInvalidSizes(t *testing.T) {
 
 func TestUnreserveTooMuchPanics(t *testing.T) {
 	b, _ := newFakeBudget(t, 100)
-	if !b.TryReserve(10, 5) {
+	if !b.tryReserveNow(10, 5) {
 		t.Fatal("TryReserve(10, 5) failed")
 	}
 	for _, tt := range []struct {
 		size, capacity int64
 		msg            string
 	}{
-		{10, 6, "releases more than is reserved"},
-		{11, 5, "releases more than is reserved"},
+		{10, 6, "Unreserve(10, 6) returns more than the budget holds (count 1, reserved 10, capacity 5)"},
+		{11, 5, "Unreserve(11, 5) returns more than the budget holds (count 1, reserved 10, capacity 5)"},
 		{-1, 0, "size -1, capacity 0"},
 		{5, 10, "size 5, capacity 10"},
+		{1<<30 + 6, 5, "size 1073741830, capacity 5"},
 	} {
 		func() {
 			defer func() {
@@ -204,15 +214,55 @@ func TestUnreserveTooMuchPanics(t *testing.T) {
 	b.Unreserve(10, 5)
 	wantCounters(t, b, 0, 0, 0)
 	// One reservation too many: count goes below zero.
-	func() {
-		defer func() {
-			if r := recover(); r == nil {
-				t.Fatal("Unreserve(0, 0) on an empty budget did not panic")
-			}
-		}()
-		b.Unreserve(0, 0)
-	}()
+	wantPanic(t, "Unreserve(0, 0) returns more than the budget holds (count 0, reserved 0, capacity 0)", func() { b.Unreserve(0, 0) })
 	wantCounters(t, b, 0, 0, 0)
+	// A reservation of capacity 0 cannot return capacity.
+	if err := b.Reserve(context.Background(), 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantPanic(t, "Unreserve(10, 10) returns more than the budget holds (count 1, reserved 10, capacity 0)", func() { b.Unreserve(10, 10) })
+	wantCounters(t, b, 1, 0, 10)
+	b.Unreserve(10, 0)
+	wantCounters(t, b, 0, 0, 0)
+}
+
+// The sequence that wrapped Reserved: sizes absurd for their capacity are
+// errors, and nothing reaches the counters.
+func TestAbsurdSizesDoNotWrap(t *testing.T) {
+	b, _ := newFakeBudget(t, 100)
+	for range 2 {
+		if b.tryReserveNow(math.MaxInt64, 1) {
+			t.Fatal("TryReserve(MaxInt64, 1) succeeded")
+		}
+		err := b.Reserve(context.Background(), math.MaxInt64, 1)
+		if !errors.Is(err, ErrInvalidSize) || !strings.Contains(err.Error(), "size 9223372036854775807, capacity 1") {
+			t.Fatalf("Reserve(MaxInt64, 1) = %v; want ErrInvalidSize naming the sizes", err)
+		}
+	}
+	wantCounters(t, b, 0, 0, 0)
+}
+
+// Sizes that are each valid still cannot take Reserved past MaxInt64: the
+// reservation that would fails at once.
+func TestReservedCannotOverflow(t *testing.T) {
+	b, f := newFakeBudget(t, math.MaxInt64)
+	if err := b.SetHighWater(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reserve(context.Background(), math.MaxInt64-10, math.MaxInt64-10-1<<30); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reserve(context.Background(), 10, 10); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Reserve(context.Background(), 1, 1)
+	if !errors.Is(err, ErrOutOfDirectMemory) {
+		t.Fatalf("Reserve(1, 1) with Reserved at MaxInt64 = %v; want ErrOutOfDirectMemory", err)
+	}
+	if s := b.Stats(); s.Waits != 0 || f.gcs.Load() != 0 {
+		t.Fatalf("a reservation whose bytes cannot be counted waited: %+v", s)
+	}
+	wantCounters(t, b, 2, math.MaxInt64-1<<30, math.MaxInt64)
 }
 
 // TestConcurrentReservations races reservations against releases and checks
@@ -249,7 +299,7 @@ func TestConcurrentReservations(t *testing.T) {
 					}
 					ok = err == nil
 				} else {
-					ok = b.TryReserve(size, capacity)
+					ok = b.tryReserveNow(size, capacity)
 				}
 				observe()
 				if !ok {

@@ -72,7 +72,7 @@ func TestOutwaitedCollectionFreesEnough(t *testing.T) {
 	outwaiting := make(chan struct{})
 	b.hooks.gcOutwaiting = func() { close(outwaiting) }
 	b.hooks.gcJoined = func() { t.Error("the reservation joined or started a collection after the background one") }
-	if !b.TryReserve(90, 90) {
+	if !b.tryReserveNow(90, 90) {
 		t.Fatal("TryReserve(90) failed")
 	}
 	done := make(chan error)
@@ -116,7 +116,7 @@ func TestOutwaitedCollectionThenForced(t *testing.T) {
 			joinedEarly.Store(true)
 		}
 	}
-	if !b.TryReserve(90, 90) { // starts the background collection
+	if !b.tryReserveNow(90, 90) { // starts the background collection
 		t.Fatal("TryReserve(90) failed")
 	}
 	// No other: the collection after it must be forced by the waiters.
@@ -162,7 +162,7 @@ func TestOutwaitedCollectionFreesTooLittle(t *testing.T) {
 	outwaiting := make(chan struct{})
 	b.hooks.gcOutwaiting = func() { close(outwaiting) }
 	for _, n := range []int64{10, 50, 30} { // the 30 crosses the mark: 90
-		if !b.TryReserve(n, n) {
+		if !b.tryReserveNow(n, n) {
 			t.Fatalf("TryReserve(%d) failed", n)
 		}
 	}

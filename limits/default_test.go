@@ -105,7 +105,7 @@ func wantInvalidBudget(t *testing.T, b *Budget) {
 		if err := b.Reserve(context.Background(), n, n); err != b.Err() {
 			t.Fatalf("Reserve(%d) = %v; want the budget's error %v", n, err, b.Err())
 		}
-		if b.TryReserve(n, n) {
+		if b.tryReserveNow(n, n) {
 			t.Fatalf("TryReserve(%d) succeeded on an invalid budget", n)
 		}
 	}

@@ -11,13 +11,10 @@
 //     total capacity (the sum of the capacities callers asked for) and the
 //     memory reserved (the sum of the real sizes, including rounding). The
 //     limit applies to total capacity, inclusively; capacity 0 always fits.
-//   - [Budget.Reserve] first tries a lock-free reservation. Failing that, it
-//     waits while cleanups are in progress (cleaner.WaitForProgress, the
-//     JVM's waitForReferenceProcessing) and retries; then forces one garbage
-//     collection; then retries up to nine more times with sleeps of 1, 2, 4
-//     ... 256 ms (511 ms in all) before it fails with an [*OutOfMemoryError]
-//     whose message is the JVM's: "cannot reserve N bytes of direct buffer
-//     memory (allocated: A, limit: L)".
+//   - [Budget.Reserve] first tries a lock-free reservation; failing that, it
+//     waits for cleanups, forces one garbage collection and backs off for
+//     about half a second before it fails with an [*OutOfMemoryError] whose
+//     message is the JVM's. Its documentation describes the algorithm.
 //   - [Default] is the process-wide budget. Its limit comes from the
 //     environment variable DIRECTMEM_MAX (the JVM's size syntax, see
 //     [ParseSize]), else GOMEMLIMIT, else a quarter of the memory the process
@@ -30,22 +27,18 @@
 //     if the context is already done (the JVM's interrupts likewise only
 //     affect waiting); one that has to wait returns as soon as the context
 //     ends, with an error wrapping ctx.Err() and nothing reserved.
-//   - Reservations that hit the limit together share one forced collection.
-//     A collection counts for a reservation only if it started after the
-//     reservation began waiting (HotSpot's System.gc() rule: one already
-//     marking treats buffers allocated meanwhile as live); a reservation
-//     that finds an earlier one running waits for it, retries once its
-//     cleanups have run, and forces a new one only if that retry fails.
-//     While waiting for cleanups, it retries whenever memory is released.
-//   - A [Lease] lets an owner that already holds a lock (an allocator's
-//     shard, an arena) reserve under that lock, from credit taken from the
-//     budget in grants, with no atomic operation per reservation. The
-//     counters stay exact, and the retry loop takes idle credit back
-//     before it waits.
+//   - Reservations that hit the limit together share one forced
+//     collection; a request larger than the whole limit fails at once; and
+//     a reservation waiting for memory retries as soon as any is released.
+//   - Leases (module-internal, package internal/lease) let an owner that
+//     already holds a lock (an allocator's shard, an arena) reserve under
+//     that lock with no atomic operation per reservation. The counters stay
+//     exact, and the retry loop takes idle credit back before it waits.
 //   - When a reservation takes total capacity across a high-water mark (85%
 //     of the limit unless changed with [Budget.SetHighWater]), the budget
 //     starts one garbage collection in the background, so that buffers
 //     dropped without being freed come back before anyone has to wait.
 //   - Releasing more than is reserved is a programming error and panics
-//     (the JVM only asserts).
+//     (the JVM only asserts). A reservation goes back where it was made: on
+//     the budget, or through the lease that made it.
 package limits

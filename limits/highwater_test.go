@@ -62,7 +62,7 @@ func TestHighWaterStartsOneBackgroundCollection(t *testing.T) {
 	}
 	mustReserve := func(n int64) {
 		t.Helper()
-		if !b.TryReserve(n, n) {
+		if !b.tryReserveNow(n, n) {
 			t.Fatalf("TryReserve(%d) failed", n)
 		}
 	}
@@ -99,7 +99,7 @@ func TestHighWaterOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if !b.TryReserve(100, 100) {
+		if !b.tryReserveNow(100, 100) {
 			t.Fatal("TryReserve(100) failed")
 		}
 		b.Unreserve(100, 100)

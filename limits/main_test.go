@@ -55,7 +55,7 @@ func newFakeBudget(t testing.TB, max int64) (*Budget, *fake) {
 func newFullFakeBudget(t testing.TB, max int64) (*Budget, *fake) {
 	t.Helper()
 	b, f := newFakeBudget(t, max)
-	if !b.TryReserve(max, max) {
+	if !b.tryReserveNow(max, max) {
 		t.Fatal("filling the budget failed")
 	}
 	waitCollections(b) // else a forced collection would join the background one

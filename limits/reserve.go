@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/offheap-go/offheap/cleaner"
@@ -15,8 +16,69 @@ const (
 	initialSleep = time.Millisecond
 )
 
-// reserveSlow is the part of Bits.reserveMemory after the optimistic
-// attempt has failed.
+// Reserve reserves size bytes of memory for a buffer of the given capacity,
+// waiting for memory to come back if it does not fit: the JVM's
+// Bits.reserveMemory. size is what the buffer really takes (capacity plus
+// rounding or alignment); the limit applies to capacity, inclusively, and
+// capacity 0 always fits. The caller must not hold the lock of a lease on
+// b. This is the one description of the algorithm; the rest of the package
+// refers to it.
+//
+//  1. Try to reserve without waiting: a compare-and-swap of the total
+//     capacity (tryReserve). A reservation that takes it across the
+//     high-water mark starts one background collection (highwater.go).
+//  2. A capacity larger than the whole limit can never fit: fail at once,
+//     without collecting or sleeping (the JVM would go through all of it).
+//  3. Take back the unused credit of the budget's leases, so idle credit
+//     never makes a reservation wait; every retry below does this first.
+//  4. While cleanups of collected buffers are running (cleaner's
+//     WaitForProgress, the JVM's waitForReferenceProcessing), wait and
+//     retry, as soon as any memory is released.
+//  5. Force one garbage collection, shared with every reservation waiting
+//     at the same time (forceGC). One counts only if it started after the
+//     reservation arrived (HotSpot's System.gc() rule: a collection already
+//     marking treats buffers allocated meanwhile as live); a reservation
+//     that finds an earlier one running waits for it, retries as in step 4
+//     once its cleanups have run, and forces a new one only if that fails.
+//  6. Retry up to nine more times, sleeping 1, 2, 4 ... 256 ms (511 ms in
+//     all) before each, not counting rounds in which cleanups made progress;
+//     a sleeper retries at once whenever memory is released (wake.go).
+//  7. Fail with an [*OutOfMemoryError] (errors.Is [ErrOutOfDirectMemory])
+//     whose message is the JVM's: "cannot reserve N bytes of direct buffer
+//     memory (allocated: A, limit: L)".
+//
+// ctx is consulted only once the reservation has to wait, so one that fits
+// succeeds even with a context that is already done (the JVM's interrupts
+// likewise only affect waiting); if ctx ends while Reserve waits, the error
+// wraps ctx.Err(). The error wraps [ErrInvalidSize] for sizes that are not
+// one reservation: a negative capacity, a size below the capacity, or above
+// it by more than 1 GiB of rounding. It is [Budget.Err] for a budget with
+// an error. Nothing is reserved when Reserve returns an error.
+func (b *Budget) Reserve(ctx context.Context, size, capacity int64) error {
+	if b.err != nil {
+		return b.err
+	}
+	if err := checkSizes(size, capacity); err != nil {
+		return err
+	}
+	if b.tryReserve(size, capacity) {
+		return nil
+	}
+	// Step 2; bytes that int64 cannot count cannot come back either.
+	if capacity > b.max || size > math.MaxInt64-b.reserved.Load() {
+		b.failures.Add(1)
+		return b.outOfMemory(size)
+	}
+	return b.reserveSlow(ctx, size, capacity)
+}
+
+// outOfMemory is the error of a reservation of size bytes that failed.
+func (b *Budget) outOfMemory(size int64) error {
+	return &OutOfMemoryError{Requested: size, Allocated: b.Stats().Reserved, Limit: b.max}
+}
+
+// reserveSlow is steps 3 to 7 of [Budget.Reserve], the part of
+// Bits.reserveMemory after the optimistic attempt has failed.
 func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 	b.waits.Add(1)
 	// WaitForProgress does not look at ctx when nothing is pending, so a
@@ -76,7 +138,7 @@ func (b *Budget) reserveSlow(ctx context.Context, size, capacity int64) error {
 	}
 
 	b.failures.Add(1)
-	return &OutOfMemoryError{Requested: size, Allocated: b.Stats().Reserved, Limit: b.max}
+	return b.outOfMemory(size)
 }
 
 // reserveWhileProgress retries the reservation for as long as cleanups are
@@ -147,16 +209,4 @@ func (b *Budget) waitForProgress(ctx context.Context) (bool, error) {
 		return h(ctx)
 	}
 	return cleaner.WaitForProgress(ctx)
-}
-
-// sleepContext sleeps for d or until ctx ends, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

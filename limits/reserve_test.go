@@ -62,7 +62,7 @@ func TestProgressIsNotASleep(t *testing.T) {
 	}
 	var gcAt atomic.Int64
 	b.hooks.gc = func() { gcAt.Store(calls.Load()); f.gcs.Add(1) }
-	if !b.TryReserve(10, 10) {
+	if !b.tryReserveNow(10, 10) {
 		t.Fatal("filling the budget failed")
 	}
 	waitCollections(b) // the background collection from filling
@@ -244,12 +244,45 @@ func TestForcedCollectionsCoalesce(t *testing.T) {
 	wantCounters(t, b, 10, 10, 10)
 }
 
+// A request larger than the whole limit can never fit: it fails at once
+// with the usual error, without waiting for cleanups, collecting or
+// sleeping.
+func TestLargerThanLimitFailsAtOnce(t *testing.T) {
+	for _, tt := range []struct {
+		max, size, capacity int64
+		msg                 string
+	}{
+		{10, 11, 11, "cannot reserve 11 bytes of direct buffer memory (allocated: 4, limit: 10)"},
+		{0, 1, 1, "cannot reserve 1 bytes of direct buffer memory (allocated: 4, limit: 0)"},
+		{1 << 20, 1<<20 + 4096, 1<<20 + 1, "cannot reserve 1052672 bytes of direct buffer memory (allocated: 4, limit: 1048576)"},
+	} {
+		b, f := newFakeBudget(t, tt.max)
+		b.hooks.waitForProgress = func(context.Context) (bool, error) {
+			t.Error("a request larger than the limit waited for cleanups")
+			return false, nil
+		}
+		if err := b.Reserve(context.Background(), 4, 0); err != nil {
+			t.Fatal(err)
+		}
+		err := b.Reserve(context.Background(), tt.size, tt.capacity)
+		if !errors.Is(err, ErrOutOfDirectMemory) || err.Error() != tt.msg {
+			t.Errorf("limit %d: Reserve(%d, %d) = %v; want ErrOutOfDirectMemory %q", tt.max, tt.size, tt.capacity, err, tt.msg)
+		}
+		waitCollections(b)
+		s := b.Stats()
+		if s.Waits != 0 || s.ForcedGCs != 0 || s.Sleeps != 0 || f.gcs.Load() != 0 || len(f.sleeps()) != 0 || s.Failures != 1 {
+			t.Errorf("limit %d: stats %+v, %d collections; want one failure and no wait, collection or sleep", tt.max, s, f.gcs.Load())
+		}
+		wantCounters(t, b, 1, 0, 4)
+	}
+}
+
 // With the real runtime, cleaner and clock, a reservation that cannot fit
 // fails after the JVM's back-off of about half a second.
 func TestRealBackoffTakesHalfASecond(t *testing.T) {
 	b := NewBudget(10)
 	t.Cleanup(func() { waitCollections(b) })
-	if !b.TryReserve(10, 10) {
+	if !b.tryReserveNow(10, 10) {
 		t.Fatal("filling the budget failed")
 	}
 	start := time.Now()
@@ -294,10 +327,31 @@ func TestReserveReclaimsUnreachableBuffers(t *testing.T) {
 //
 //go:noinline
 func dropBuffer(t *testing.T, b *Budget, size int64) {
-	if !b.TryReserve(size, size) {
+	if !b.tryReserveNow(size, size) {
 		t.Fatal("filling the budget failed")
 	}
 	owner := new([64]byte)
 	cleaner.Register(owner, func() { b.Unreserve(size, size) })
 	runtime.KeepAlive(owner)
+}
+
+// A context that ends while the reservation waits for cleanups, when none
+// are pending (cleaner.WaitForProgress then returns false, nil without
+// looking at ctx), must not get a forced collection started on its behalf.
+func TestDoneContextStartsNoCollection(t *testing.T) {
+	b, f := newFullFakeBudget(t, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.hooks.waitForProgress = func(context.Context) (bool, error) {
+		cancel() // the deadline passes while we look
+		return false, nil
+	}
+	b.hooks.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	err := b.Reserve(ctx, 1, 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Reserve = %v; want context.Canceled", err)
+	}
+	if s := b.Stats(); s.ForcedGCs != 0 || f.gcs.Load() != 0 {
+		t.Errorf("a reservation whose context had ended forced %d collection(s)", s.ForcedGCs)
+	}
 }

@@ -16,23 +16,24 @@ type Stats struct {
 	Failures      int64 // reservations that failed with ErrOutOfDirectMemory
 }
 
-// Stats returns the budget's counters. They are exact whenever no
-// reservation is in progress; while some are, Count, TotalCapacity and
-// Reserved may disagree by the reservations under way. The parts held by
-// Leases are added under each lease's lock.
+// Stats returns the budget's counters, its reservations and those made
+// through its leases. They are exact whenever no reservation is in
+// progress; while some are, Count, TotalCapacity and Reserved may disagree
+// by the reservations under way. Stats locks each lease's owner's lock
+// briefly, so it must not be called with one held.
 func (b *Budget) Stats() Stats {
-	// The budget's own counters are read under leaseMu too: a reclaim or a
-	// Close moves counts between a lease and the budget under it, and
-	// must not land between the two reads.
-	b.leaseMu.Lock()
-	credit, count, reserved := b.leaseCountsLocked()
+	// The budget's own counters are read under the lease set's lock too: a
+	// lease's Close moves its counts to the budget under it, and must not
+	// land between the two reads.
+	b.leases.Lock()
+	count, reserved, capacity := b.leases.SumLocked()
 	count += b.count.Load()
-	total := b.totalCapacity.Load() - credit
 	reserved += b.reserved.Load()
-	b.leaseMu.Unlock()
+	capacity += b.capacity.Load()
+	b.leases.Unlock()
 	return Stats{
 		Count:         count,
-		TotalCapacity: total,
+		TotalCapacity: capacity,
 		Reserved:      reserved,
 		Max:           b.max,
 		HighWater:     b.highWater.Load(),

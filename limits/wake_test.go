@@ -14,7 +14,7 @@ func TestBackOffWakesOnUnreserve(t *testing.T) {
 	if err := b.SetHighWater(0); err != nil {
 		t.Fatal(err)
 	}
-	if !b.TryReserve(100, 100) {
+	if !b.tryReserveNow(100, 100) {
 		t.Fatal("filling the budget failed")
 	}
 	done := make(chan error)
@@ -41,7 +41,7 @@ func TestBackOffWakeWithoutMemory(t *testing.T) {
 	if err := b.SetHighWater(0); err != nil {
 		t.Fatal(err)
 	}
-	if !b.TryReserve(100, 100) {
+	if !b.tryReserveNow(100, 100) {
 		t.Fatal("filling the budget failed")
 	}
 	done := make(chan error)
@@ -61,7 +61,7 @@ func TestBackOffWakeWithoutMemory(t *testing.T) {
 func BenchmarkUnreserveNoSleepers(b *testing.B) {
 	bud := NewBudget(1 << 40)
 	for b.Loop() {
-		bud.TryReserve(64, 64)
+		bud.tryReserveNow(64, 64)
 		bud.Unreserve(64, 64)
 	}
 }
