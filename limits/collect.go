@@ -5,29 +5,15 @@ import (
 	"runtime"
 )
 
-// forceGC is the JVM's System.gc() in the slow path, shared, so that a crowd
-// of reservations hitting the limit at once costs one collection, not one
+// forceGC is step 5 of [Budget.Reserve] (which states the rules): the
+// JVM's System.gc() in the slow path, shared, so that a crowd of
+// reservations hitting the limit at once costs one collection, not one
 // each. It returns once a collection that started after the caller arrived
 // has ended, or, without one, once it has reserved size bytes for capacity;
-// reserved reports which.
-//
-// A caller needs a collection that started after it arrived, as HotSpot's
-// System.gc() does (a request is dropped only if a collection began since
-// the caller looked): one already running, forced or background, treats the
-// buffers allocated during its marking as live, so it may free none of the
-// garbage the caller is waiting for. So a caller that finds such a
-// collection waits for it to end, then joins or starts the next one; if a
-// collection that began after its arrival has already ended, it returns at
-// once.
-//
-// But the earlier collection frees everything that was garbage when it
-// started, and under churn (the background collection started at the
-// high-water mark) that is most of the budget. So before joining or
-// starting the next collection, a caller that waited one out waits for the
-// cleanups it queued and retries, as at the top of the slow path; only if
-// that fails does it need a collection of its own. Starting one anyway
-// would double the collections of a churning program and make every waiter
-// sit through a second one while the memory it needs is already free.
+// reserved reports which. Retrying after waiting out an earlier collection
+// before starting another matters under churn: that collection frees most
+// of the budget, and a second one would make every waiter sit through it
+// while the memory it needs is already free.
 //
 // The collection runs in its own goroutine because runtime.GC cannot be
 // interrupted and the caller must be free to leave when ctx ends.

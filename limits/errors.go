@@ -18,8 +18,9 @@ var (
 	ErrInvalidLimit = errors.New("limits: invalid direct memory limit")
 
 	// ErrInvalidSize is wrapped by the errors of [ParseSize] for a string
-	// that is not a size, and by [Budget.Reserve] for a negative size or
-	// capacity or a size smaller than the capacity.
+	// that is not a size, and by [Budget.Reserve] for sizes that are not
+	// one reservation: a negative capacity, or a size below the capacity
+	// or above it by more than 1 GiB (more than any rounding or alignment).
 	ErrInvalidSize = errors.New("limits: invalid size")
 )
 

@@ -7,16 +7,12 @@ import (
 	"time"
 )
 
-// releaseSignal wakes reservations sleeping in the back-off when memory is
-// given back. The JVM's sleepers only look again when their sleep ends;
-// meanwhile, goroutines on the fast path take every byte the cleanups
-// release, and a sleeper can lose each of its nine retries and fail while
-// the budget churns (DirectBufferAllocTest shows it). Waking on Unreserve
-// lets a sleeper compete for memory the moment it appears. The schedule is
-// unchanged: a wake that does not win memory goes back to the same sleep,
-// so the back-off still ends after about half a second. Reservations
-// waiting for cleanups to make progress are woken the same way
-// (progressOrReserve), so that they need not wait for the last of them.
+// releaseSignal wakes reservations waiting in steps 4 to 6 of
+// [Budget.Reserve] when memory is given back. The JVM's sleepers only look
+// again when their sleep ends, and meanwhile goroutines on the fast path
+// can take every byte the cleanups release, so a sleeper could lose all
+// its retries while the budget churns. A wake that wins no memory goes
+// back to the same sleep, so the back-off's schedule is unchanged.
 type releaseSignal struct {
 	sleepers atomic.Int32 // waiters; Unreserve pays for the broadcast only when >0
 	mu       sync.Mutex
