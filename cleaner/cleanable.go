@@ -60,12 +60,34 @@ func Register[T any](owner *T, release func()) *Cleanable {
 // recovered and reported to the panic handler; Clean still returns true and
 // the Cleanable is still released.
 func (c *Cleanable) Clean() bool {
+	if !c.claim() {
+		return false
+	}
+	c.run()
+	return true
+}
+
+// Cancel withdraws the registration without running the release function,
+// unless it has already run or is running, and reports whether it did. A
+// caller that gets true owns the resource again and releases it itself:
+// the way to release by hand differently from the garbage collector's
+// path (to tell an explicit release from a collection, say) while still
+// releasing exactly once. After Cancel, Released reports true.
+func (c *Cleanable) Cancel() bool {
+	if !c.claim() {
+		return false
+	}
+	c.takeRelease() // let go of what it captured
+	return true
+}
+
+// claim takes the release away from the garbage collector, once.
+func (c *Cleanable) claim() bool {
 	if !c.state.CompareAndSwap(live, released) {
 		return false
 	}
 	c.cleanup.Stop()
 	cleanup.CountCleanedExplicitly()
-	c.run()
 	return true
 }
 

@@ -149,6 +149,48 @@ func TestCleanThenDrop(t *testing.T) {
 	}
 }
 
+// TestCancelWithdrawsWithoutRunning: Cancel takes the release away from
+// the collector without running it, once, and Clean after it does nothing.
+func TestCancelWithdrawsWithoutRunning(t *testing.T) {
+	settle(t)
+	before := cleaner.Stats()
+	var runs atomic.Int32
+	c := registerDropped(func() { runs.Add(1) })
+	if !c.Cancel() {
+		t.Fatal("first Cancel() = false")
+	}
+	if c.Cancel() || c.Clean() {
+		t.Fatal("Cancel or Clean after Cancel reported true")
+	}
+	if !c.Released() {
+		t.Fatal("Released() = false after Cancel")
+	}
+	for range 3 {
+		runtime.GC()
+		if err := cleaner.WaitPending(waitCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := runs.Load(); n != 0 {
+		t.Fatalf("release ran %d times after Cancel, want 0", n)
+	}
+	d := delta(before, cleaner.Stats())
+	if d.CleanedExplicitly != 1 || d.CleanedByGC != 0 || d.Live() != 0 {
+		t.Fatalf("counters moved by %+v, want CleanedExplicitly 1, CleanedByGC 0", d)
+	}
+}
+
+// TestCancelAfterClean: a Cleanable already cleaned cannot be cancelled.
+func TestCancelAfterClean(t *testing.T) {
+	var runs atomic.Int32
+	o := &owner{name: "x"}
+	c := cleaner.Register(o, func() { runs.Add(1) })
+	if !c.Clean() || c.Cancel() || runs.Load() != 1 {
+		t.Fatalf("Clean then Cancel: release ran %d times", runs.Load())
+	}
+	runtime.KeepAlive(o)
+}
+
 // TestCleanAfterQueued is the case runtime.Cleanup.Stop cannot handle: the
 // GC has queued the cleanup, but before it runs the owner's code calls
 // Clean. Exactly one of them may run release.

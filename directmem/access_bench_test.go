@@ -16,7 +16,7 @@ func benchAllocator() *directmem.Allocator {
 
 func mustAllocate(tb testing.TB, a *directmem.Allocator, n int) *directmem.Buffer {
 	tb.Helper()
-	buf, err := a.Allocate(tb.Context(), n)
+	buf, err := a.AllocateContext(tb.Context(), n)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func BenchmarkAllocDrop(b *testing.B) {
 		b.Run(sz.name+"/direct", func(b *testing.B) {
 			a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget)})
 			for b.Loop() {
-				buf, err := a.Allocate(ctx, n)
+				buf, err := a.AllocateContext(ctx, n)
 				allocBenchMust(b, buf, err)
 			}
 		})
@@ -104,7 +104,7 @@ func BenchmarkAllocFreeTouched(b *testing.B) {
 		b.Run(sz.name+"/direct", func(b *testing.B) {
 			a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget)})
 			for b.Loop() {
-				buf, err := a.Allocate(ctx, n)
+				buf, err := a.AllocateContext(ctx, n)
 				touch(allocBenchMust(b, buf, err).Bytes())
 				buf.Free()
 			}
@@ -112,7 +112,7 @@ func BenchmarkAllocFreeTouched(b *testing.B) {
 		b.Run(sz.name+"/explicit", func(b *testing.B) {
 			a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget), NoCleaner: true})
 			for b.Loop() {
-				buf, err := a.Allocate(ctx, n)
+				buf, err := a.AllocateContext(ctx, n)
 				touch(allocBenchMust(b, buf, err).Bytes())
 				buf.Free()
 			}
@@ -133,7 +133,7 @@ func benchAllocFree(b *testing.B, n int, noCleaner bool) {
 	ctx := context.Background()
 	a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(allocBenchBudget), NoCleaner: noCleaner})
 	for b.Loop() {
-		buf, err := a.Allocate(ctx, n)
+		buf, err := a.AllocateContext(ctx, n)
 		allocBenchMust(b, buf, err).Free()
 	}
 }
@@ -199,7 +199,7 @@ func BenchmarkChurn(b *testing.B) {
 			ctx := context.Background()
 			var allocs, fails atomic.Int64
 			alloc := func() {
-				buf, err := a.Allocate(ctx, 256<<10)
+				buf, err := a.AllocateContext(ctx, 256<<10)
 				if err != nil {
 					fails.Add(1)
 					return
@@ -247,7 +247,7 @@ func BenchmarkHold4GiB(b *testing.B) {
 	a := directmem.NewAllocator(directmem.Options{Budget: limits.NewBudget(8 << 30)})
 	bufs := make([]*directmem.Buffer, 4096)
 	for i := range bufs {
-		buf, err := a.Allocate(context.Background(), 1<<20)
+		buf, err := a.Allocate(1 << 20)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package directmem
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -385,7 +384,7 @@ func (r *afRun) allocate(opt int, ar *afArena, n int) {
 		if ar != nil {
 			return ar.ar.Allocate(n)
 		}
-		return r.allocs[opt].Allocate(context.Background(), n)
+		return r.allocs[opt].Allocate(n)
 	}
 	switch {
 	case n < 0:
@@ -429,8 +428,8 @@ func (r *afRun) allocate(opt int, ar *afArena, n int) {
 		}
 	}
 	size := afReserved(n, align, ar != nil)
-	if ar == nil && b.owner.rel.size != size {
-		r.failf("%s: reserves %d bytes, want %d", name, b.owner.rel.size, size)
+	if ar == nil && heapRel(b).size != size {
+		r.failf("%s: reserves %d bytes, want %d", name, heapRel(b).size, size)
 	}
 	if ar != nil && !b.owner.arena {
 		r.failf("%s: an arena's buffer whose owner is not the arena's", name)

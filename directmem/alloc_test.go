@@ -51,7 +51,7 @@ func collectBudget(tb testing.TB, budget *limits.Budget, want int64) {
 //
 //go:noinline
 func allocDropped(tb testing.TB, a *Allocator, n int) {
-	b, err := a.Allocate(context.Background(), n)
+	b, err := a.Allocate(n)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,17 +94,17 @@ func TestFreeRecyclesAnchor(t *testing.T) {
 	drainGC(t) // cleaner.Stats is process-wide: nothing else may move it
 	ctx := context.Background()
 	a := NewAllocator(Options{Budget: limits.NewBudget(1 << 30)})
-	b, err := a.Allocate(ctx, 64)
+	b, err := a.AllocateContext(ctx, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	an := b.owner.rel.blk.anchor
+	an := anchorOf(b)
 	if an == nil {
 		t.Fatal("managed buffer without an anchor")
 	}
 	live0 := cleaner.Stats().Live()
 	b.Free()
-	if b.owner.rel.blk.anchor != nil {
+	if anchorOf(b) != nil {
 		t.Error("freed buffer still refers to its anchor")
 	}
 	if got := cleaner.Stats().Live(); got != live0-1 {
@@ -114,11 +114,11 @@ func TestFreeRecyclesAnchor(t *testing.T) {
 	// follows the stack, which may move, so the anchor just freed is the
 	// one to look for in a few more rounds.
 	for try := 0; ; try++ {
-		b2, err := a.Allocate(ctx, 64)
+		b2, err := a.AllocateContext(ctx, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := b2.owner.rel.blk.anchor
+		got := anchorOf(b2)
 		b2.Free()
 		if got == an {
 			return
@@ -139,7 +139,7 @@ func TestFreedBufferDoesNotPinAnchor(t *testing.T) {
 	a := NewAllocator(Options{Budget: budget})
 	kept := make([]*Buffer, 0, 100)
 	for range 100 {
-		b, err := a.Allocate(context.Background(), 64)
+		b, err := a.Allocate(64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,14 +163,14 @@ func TestNoCleanerBuffer(t *testing.T) {
 	budget := limits.NewBudget(1 << 30)
 	a := NewAllocator(Options{Budget: budget, NoCleaner: true})
 	reg := cleaner.Stats().Registered
-	b, err := a.Allocate(context.Background(), 100)
+	b, err := a.Allocate(100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := cleaner.Stats().Registered; got != reg {
 		t.Errorf("explicit-only allocation registered %d cleanups", got-reg)
 	}
-	if b.owner.cl != nil || b.owner.rel.blk.anchor != nil {
+	if b.owner.cl != nil || anchorOf(b) != nil {
 		t.Error("explicit-only buffer has a GC path")
 	}
 	if err := b.Free(); err != nil {
@@ -185,17 +185,17 @@ func TestNoCleanerBuffer(t *testing.T) {
 
 	// Dropped: the collector must not release it. Keep a copy of its
 	// release to clean up behind the test.
-	b, err = a.Allocate(context.Background(), 100)
+	b, err = a.Allocate(100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := copyRelease(b.owner.rel)
+	rel := *heapRel(b) // a copy: it does not keep the buffer reachable
 	b = nil
 	drainGC(t)
 	if s := budget.Stats(); s.Count != 1 {
 		t.Errorf("dropped explicit-only buffer: budget %+v, want it still reserved", s)
 	}
-	rel.run()
+	rel.giveBack(true, nil)
 	if s := budget.Stats(); s.Count != 0 {
 		t.Errorf("after cleaning up: %+v", s)
 	}
@@ -207,7 +207,7 @@ func TestAllocatorAlignment(t *testing.T) {
 		a := NewAllocator(Options{Budget: budget, Alignment: align, NoCleaner: true})
 		var bufs []*Buffer
 		for _, n := range []int{1, 17, 100, 1000, 4096, 5000, 40000, 1 << 20} {
-			b, err := a.Allocate(context.Background(), n)
+			b, err := a.Allocate(n)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +222,7 @@ func TestAllocatorAlignment(t *testing.T) {
 	}
 	for _, bad := range []int{3, 12, -16, 8192} {
 		a := NewAllocator(Options{Budget: budget, Alignment: bad})
-		if _, err := a.Allocate(context.Background(), 8); !errors.Is(err, ErrInvalidOptions) {
+		if _, err := a.Allocate(8); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("Alignment %d: %v", bad, err)
 		}
 	}
@@ -273,7 +273,7 @@ func TestAllocStress(t *testing.T) {
 				if r.IntN(50) == 0 {
 					n = 40 << 10
 				}
-				b, err := allocs[r.IntN(len(allocs))].Allocate(context.Background(), n)
+				b, err := allocs[r.IntN(len(allocs))].Allocate(n)
 				if err != nil {
 					t.Error(err)
 					return
@@ -357,7 +357,7 @@ func TestStressWithGC(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 2000 {
-				b, err := a.Allocate(context.Background(), 1+(w*977+i*131)%5000)
+				b, err := a.Allocate(1 + (w*977+i*131)%5000)
 				if err != nil {
 					t.Error(err)
 					return
@@ -390,7 +390,7 @@ func churn(ctx context.Context, a *Allocator, goroutines, perG, size int) (failu
 		go func() {
 			defer wg.Done()
 			for range perG {
-				b, err := a.Allocate(ctx, size)
+				b, err := a.AllocateContext(ctx, size)
 				if err != nil {
 					fails.Add(1)
 					once.Do(func() { firstErr = err })
@@ -452,7 +452,7 @@ func TestMillionBuffers(t *testing.T) {
 	start := time.Now()
 	bufs := make([]*Buffer, n)
 	for i := range bufs {
-		b, err := a.Allocate(context.Background(), 64)
+		b, err := a.Allocate(64)
 		if err != nil {
 			t.Fatalf("buffer %d: %v", i, err)
 		}
@@ -460,7 +460,7 @@ func TestMillionBuffers(t *testing.T) {
 		bufs[i] = b
 	}
 	maps := mapCount(t)
-	t.Logf("%d live 64-byte buffers in %v: %d mappings (%d before), budget %+v, heap %+v", n, time.Since(start), maps, maps0, budget.Stats(), theHeap.stats())
+	t.Logf("%d live 64-byte buffers in %v: %d mappings (%d before), budget %+v, heap %+v", n, time.Since(start), maps, maps0, budget.Stats(), theHeap.Stats())
 	if maps >= 1000 {
 		t.Errorf("%d mappings with a million live buffers, want under 1,000", maps)
 	}
@@ -478,7 +478,7 @@ func TestMillionBuffers(t *testing.T) {
 	if s := budget.Stats(); s.Count != 0 || s.Reserved != 0 {
 		t.Errorf("budget after freeing: %+v", s)
 	}
-	t.Logf("freed; %d mappings, heap %+v", mapCount(t), theHeap.stats())
+	t.Logf("freed; %d mappings, heap %+v", mapCount(t), theHeap.Stats())
 }
 
 // TestHold4GiB holds 4 GiB in 1 MiB buffers and checks that the Go heap
@@ -496,7 +496,7 @@ func TestHold4GiB(t *testing.T) {
 	a := NewAllocator(Options{Budget: budget})
 	bufs := make([]*Buffer, 4096)
 	for i := range bufs {
-		b, err := a.Allocate(context.Background(), 1<<20)
+		b, err := a.Allocate(1 << 20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,8 +513,7 @@ func TestHold4GiB(t *testing.T) {
 	for _, b := range bufs {
 		b.Free()
 	}
-	theHeap.epoch.Add(2)
-	theHeap.trim()
+	theHeap.FreeIdle()
 }
 
 // gcTime is the median of 5 forced collections.
@@ -571,11 +570,11 @@ func TestBudgetCountersMatchLiveBuffers(t *testing.T) {
 					var err error
 					switch r.IntN(3) {
 					case 0:
-						l.b, err = managed.Allocate(t.Context(), n)
+						l.b, err = managed.AllocateContext(t.Context(), n)
 						_, size, _ := sizeClass(n, DefaultAlignment)
 						l.reserved = int64(max(size, 1))
 					case 1:
-						l.b, err = explicit.Allocate(t.Context(), n)
+						l.b, err = explicit.AllocateContext(t.Context(), n)
 						_, size, _ := sizeClass(n, 64)
 						l.reserved = int64(max(size, 1))
 					default:

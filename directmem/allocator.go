@@ -7,7 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/offheap-go/offheap/cleaner"
+	"github.com/offheap-go/offheap/directmem/internal/heap"
+	"github.com/offheap-go/offheap/internal/lease"
 	"github.com/offheap-go/offheap/limits"
 	"github.com/offheap-go/offheap/pagealign"
 )
@@ -17,9 +18,9 @@ import (
 // gives in C, so small size classes waste little.
 const DefaultAlignment = 16
 
-// Options configures an Allocator. The zero value is ready to use: buffers
-// reserved from limits.Default(), 16-byte aligned, zeroed, and released by
-// the garbage collector when dropped.
+// Options configures an Allocator or an Arena. The zero value is ready to
+// use: buffers reserved from limits.Default(), 16-byte aligned, zeroed,
+// and released by the garbage collector when dropped.
 type Options struct {
 	// Budget is what allocations reserve from; nil means limits.Default(),
 	// the process-wide MaxDirectMemorySize.
@@ -40,16 +41,17 @@ type Options struct {
 // Allocator hands out direct buffers under a budget (the JVM's
 // ByteBuffer.allocateDirect with its Bits.reserveMemory). It is safe for
 // concurrent use. Every Allocator takes its memory from one process-wide
-// heap (heap.go); what differs between them is the budget and the options.
+// heap; what differs between them is the budget and the options.
 type Allocator struct {
+	mem       *memory
 	budget    *limits.Budget
 	align     int
 	noZero    bool
 	noCleaner bool
-	err       error // invalid options: every Allocate returns it
+	err       error // invalid options: every allocation returns it
 	// leases[i] is the allocator's lease on its budget for heap shard i,
-	// guarded by that shard's lock, made on first use (lease.go).
-	leases []atomic.Pointer[limits.Lease]
+	// guarded by that shard's lock, made on first use (leaseFor).
+	leases []atomic.Pointer[lease.Lease]
 }
 
 // NewAllocator returns an allocator with the given options. Invalid options
@@ -57,8 +59,8 @@ type Allocator struct {
 // panic: every Allocate on the result returns an error wrapping
 // ErrInvalidOptions that names the bad value.
 func NewAllocator(opts Options) *Allocator {
-	a := &Allocator{budget: opts.Budget, align: opts.Alignment, noZero: opts.NoZero, noCleaner: opts.NoCleaner,
-		leases: make([]atomic.Pointer[limits.Lease], len(theHeap.shards))}
+	a := &Allocator{mem: procMemory, budget: opts.Budget, align: opts.Alignment, noZero: opts.NoZero, noCleaner: opts.NoCleaner}
+	a.leases = make([]atomic.Pointer[lease.Lease], a.mem.heap.NumShards())
 	if a.budget == nil {
 		a.budget = limits.Default()
 	}
@@ -74,15 +76,6 @@ func NewAllocator(opts Options) *Allocator {
 // Budget returns the budget the allocator reserves from.
 func (a *Allocator) Budget() *limits.Budget { return a.budget }
 
-// allocation is everything a buffer needs in the Go heap, in one object:
-// one allocation instead of three. Views point at own, inside it, which
-// keeps the whole object (and so the anchor in rel.blk) alive.
-type allocation struct {
-	buf Buffer
-	own owner
-	rel release
-}
-
 // Allocate returns a zeroed buffer of capacity bytes, position 0, limit at
 // capacity, big-endian. The memory is outside the Go heap and counted
 // against the budget until the buffer is freed, by Free or by the garbage
@@ -93,69 +86,204 @@ type allocation struct {
 // at most a fifth more for buffers over 64 bytes); MemoryUsed in Stats and
 // the budget's reserved bytes count the rounded size.
 //
-// When the budget is exhausted, Allocate waits as the JVM does: while
-// cleanups of dropped buffers are pending, then after one forced GC, then
-// with back-off for about half a second, before failing with an error that
-// matches limits.ErrOutOfDirectMemory. It stops waiting when ctx ends,
-// returning an error that wraps ctx.Err(). A negative capacity fails at
-// once with ErrInvalidCapacity; capacity 0 always succeeds unless the
-// budget itself is invalid (see limits.Budget.Err).
-func (a *Allocator) Allocate(ctx context.Context, capacity int) (*Buffer, error) {
+// When the budget is exhausted, Allocate waits as the JVM does (see
+// limits.Budget.Reserve) before failing with an error that matches
+// limits.ErrOutOfDirectMemory. A negative capacity fails at once with
+// ErrInvalidCapacity; capacity 0 always succeeds unless the budget itself
+// is invalid (see limits.Budget.Err).
+func (a *Allocator) Allocate(capacity int) (*Buffer, error) {
+	return a.AllocateContext(context.Background(), capacity)
+}
+
+// AllocateContext is Allocate with a context that bounds the wait for
+// memory when the budget is exhausted: when ctx ends, it returns an error
+// that wraps ctx.Err(), having reserved nothing.
+func (a *Allocator) AllocateContext(ctx context.Context, capacity int) (*Buffer, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
 	if capacity < 0 {
 		return nil, fmt.Errorf("%w: capacity < 0: (%d < 0)", ErrInvalidCapacity, capacity)
 	}
-	class, size, ok := sizeClass(capacity, a.align)
+	class, size, ok := heap.SizeClass(capacity, a.align)
 	if !ok {
 		return nil, fmt.Errorf("%w: capacity %d is too large", ErrInvalidCapacity, capacity)
 	}
+	x := new(allocation)
+	r := &x.rel
 	// The JVM reserves at least one byte, so that a zero-capacity buffer is
 	// still counted in MemoryUsed.
-	reserved := int64(max(size, 1))
-	what := obtainCount
-	if !a.noCleaner {
-		what |= obtainAnchor
-	}
-	s := theHeap.shardFor(shardHint())
-	var got obtained
-	err := errNoCredit
-	if class >= 0 && class < numSmallClasses {
-		got, err = theHeap.obtain(s, capacity, class, size, reserved, what, a.leaseFor(s))
-	}
-	if err == errNoCredit {
-		// The lease could not cover it: the JVM's path, which may wait.
-		if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
-			return nil, err
-		}
-		got, err = theHeap.obtain(s, capacity, class, size, reserved, what, nil)
-		if err != nil {
-			a.budget.Unreserve(reserved, int64(capacity))
-		}
-	}
+	r.alloc, r.size, r.capacity = a, int64(max(size, 1)), int64(capacity)
+	an, err := a.obtain(ctx, r, class, size)
 	if err != nil {
 		return nil, err
 	}
-	mem, blk := got.mem, got.blk
-	if !got.zeroed && !a.noZero {
-		zero(mem[:capacity], blk)
+	if !r.zeroed && !a.noZero {
+		a.mem.heap.Zero(r.mem[:capacity], r.blk)
 	}
-	x := new(allocation)
-	r := &x.rel
-	r.mem, r.size, r.capacity, r.alloc, r.blk = mem, reserved, int64(capacity), a, blk
-	x.own.rel = r
-	initBuffer(&x.buf, mem[:capacity:capacity], &x.own)
-	trackAllocation(&x.own, a.noCleaner)
+	x.own.rel = x
+	initBuffer(&x.buf, r.mem[:capacity:capacity], &x.own)
+	r.track = trackAllocation(&x.own, r.capacity, a.noCleaner)
 	if !a.noCleaner {
-		an := got.an
 		if an == nil {
 			an = newAnchor()
 		}
-		an.Arm(gcRelease{alloc: a, mem: mem, size: reserved, capacity: int64(capacity), blk: blk, track: r.track.Load()})
-		r.blk.anchor = an
+		an.Arm(*r) // a copy: the anchor's argument must not lead back to it
+		x.an = an
 	}
 	return &x.buf, nil
+}
+
+// allocation is everything an Allocator's buffer needs in the Go heap, in
+// one object: one allocation instead of four. Views point at own, inside
+// it, which keeps the whole object (and so the anchor) alive.
+type allocation struct {
+	buf Buffer
+	own owner
+	rel heapRelease
+	// an is the armed anchor of a buffer with a cleaner (anchor.go); nil
+	// for explicit-only buffers, and once freed.
+	an *anchor
+}
+
+// heapRelease is what giving an Allocator's buffer back takes. The anchor
+// of a buffer with a cleaner is armed with a copy of it, so it must never
+// refer to the anchor or the allocation.
+type heapRelease struct {
+	alloc    *Allocator
+	mem      []byte     // the memory as the heap handed it out: the class's size
+	blk      heap.Block // where it came from
+	size     int64      // bytes reserved from the budget: the size, at least 1
+	capacity int64      // bytes asked for
+	viaLease bool       // reserved through the lease of blk's shard, not the budget
+	zeroed   bool       // mem is known to be zero (only until the buffer is made)
+	track    *allocRecord
+}
+
+// release is Free's release of the buffer: the anchor, disarmed, goes back
+// to its shard's cache for the next buffer.
+func (x *allocation) release(byHand bool) {
+	an := x.an
+	x.an = nil // a freed buffer that is still referenced must not keep the anchor
+	if an != nil && !an.Disarm() {
+		an = nil // not armed: never hand it out again
+	}
+	x.rel.giveBack(byHand, an)
+}
+
+func (x *allocation) record() *allocRecord { return x.rel.track }
+
+// giveBack returns the memory to the heap and the reservation to the
+// budget, uncounts the buffer, and keeps an idle anchor (or nil) for
+// reuse: by Free, or by the garbage collector (releaseCollected).
+func (r *heapRelease) giveBack(byHand bool, an *anchor) {
+	if r.track != nil {
+		r.track.released(byHand)
+	}
+	a := r.alloc
+	m := a.mem
+	s := m.shardOf(r.blk)
+	var l *lease.Lease
+	if r.viaLease {
+		l = a.leaseFor(s)
+	}
+	s.Lock()
+	kept := s.Put(r.blk)
+	side := m.side(s)
+	side.pool.sub(r.capacity, r.size)
+	if l != nil {
+		l.Unreserve(r.size, r.capacity)
+	}
+	an = side.keepAnchor(an)
+	s.Unlock()
+	if !kept {
+		m.heap.Unmap(r.blk)
+	}
+	if !r.viaLease {
+		a.budget.Unreserve(r.size, r.capacity)
+	}
+	if an != nil {
+		an.Close() // the shard has enough idle anchors
+	}
+	// The Allocator's cleanup closes its leases: it must not run before
+	// the Unreserve above, whatever the caller still holds.
+	runtime.KeepAlive(a)
+}
+
+// obtain reserves r.size bytes for r.capacity and takes memory of class
+// and size for them, filling in r, and counts the buffer in the "direct"
+// pool. It returns an idle anchor of the shard, if the allocator needs
+// one and the shard has one. A small buffer is reserved through the
+// allocator's lease of the shard, taken and counted under one acquisition
+// of the shard's lock; when the lease cannot cover it, it is reserved on
+// the budget (the JVM's path, which may wait).
+func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class, size int) (*anchor, error) {
+	m := a.mem
+	s := m.shardFor(class)
+	var err error
+	if class.IsSmall() {
+		l := a.leaseFor(s)
+		s.Lock()
+		r.viaLease = l != nil && l.TryReserve(r.size, r.capacity)
+		if !r.viaLease {
+			s.Unlock()
+			if err := a.budget.Reserve(ctx, r.size, r.capacity); err != nil {
+				return nil, err
+			}
+			s.Lock()
+		}
+		if r.mem, r.blk, r.zeroed, err = s.TakeSmall(class); err != nil {
+			if r.viaLease {
+				l.Unreserve(r.size, r.capacity)
+			}
+			s.Unlock()
+			if !r.viaLease {
+				a.budget.Unreserve(r.size, r.capacity)
+			}
+			return nil, err
+		}
+	} else {
+		if err := a.budget.Reserve(ctx, r.size, r.capacity); err != nil {
+			return nil, err
+		}
+		if class == heap.None {
+			r.mem, r.zeroed = []byte{}, true
+		} else if r.mem, r.blk, r.zeroed, err = m.heap.TakeLarge(s, class, size); err != nil {
+			a.budget.Unreserve(r.size, r.capacity)
+			return nil, err
+		}
+		s.Lock()
+	}
+	side := m.side(s)
+	side.pool.add(r.capacity, r.size)
+	var an *anchor
+	if !a.noCleaner {
+		an = side.takeAnchor()
+	}
+	s.Unlock()
+	return an, nil
+}
+
+// leaseFor returns the allocator's lease for shard s, making it on first
+// use, or nil if the budget cannot lease (it is invalid: every reservation
+// then goes to the budget, which fails it). A lease is closed, its credit
+// and counts folded into the budget, when the allocator is collected; its
+// buffers keep it reachable until they are all released.
+func (a *Allocator) leaseFor(s *heap.Shard) *lease.Lease {
+	slot := &a.leases[s.Index()]
+	if l := slot.Load(); l != nil {
+		return l
+	}
+	l, err := lease.Open(a.budget, s)
+	if err != nil {
+		return nil
+	}
+	if !slot.CompareAndSwap(nil, l) {
+		l.Close()
+		return slot.Load()
+	}
+	runtime.AddCleanup(a, (*lease.Lease).Close, l)
+	return l
 }
 
 // initBuffer makes *b, which is zero, what newBuffer(mem, o) returns,
@@ -170,36 +298,6 @@ func initBuffer(b *Buffer, mem []byte, o *owner) {
 	b.swap = hostLittleEndian
 }
 
-// giveBack is the release of an allocation (release.release), by Free or by
-// the garbage collector: the anchor is disarmed, and the memory goes back
-// to the heap, which also keeps the pool's counts and returns the
-// reservation.
-func (a *Allocator) giveBack(r *release) {
-	an := r.blk.anchor
-	r.blk.anchor = nil // a freed buffer that is still referenced must not keep the anchor
-	if an != nil && !an.Disarm() {
-		an = nil // not armed: never hand it out again
-	}
-	theHeap.giveBack(r.mem, r.blk, a, r.capacity, r.size, an)
-}
-
-// leaseFor returns the allocator's lease for shard s, making it on first
-// use. A lease is closed, its credit and counts folded into the budget,
-// when the allocator is collected; its buffers keep it reachable until
-// they are all released.
-func (a *Allocator) leaseFor(s *shard) *limits.Lease {
-	if l := a.leases[s.idx].Load(); l != nil {
-		return l
-	}
-	l := a.budget.NewLease(&s.mu)
-	if !a.leases[s.idx].CompareAndSwap(nil, l) {
-		l.Close()
-		return a.leases[s.idx].Load()
-	}
-	runtime.AddCleanup(a, (*limits.Lease).Close, l)
-	return l
-}
-
 var defaultAllocator = sync.OnceValue(func() *Allocator { return NewAllocator(Options{}) })
 
 // Default returns the allocator behind Allocate: zero Options, that is,
@@ -209,29 +307,11 @@ func Default() *Allocator { return defaultAllocator() }
 // Allocate returns a zeroed direct buffer of capacity bytes from the default
 // allocator (java.nio.ByteBuffer.allocateDirect). See Allocator.Allocate.
 func Allocate(capacity int) (*Buffer, error) {
-	return defaultAllocator().Allocate(context.Background(), capacity)
+	return defaultAllocator().AllocateContext(context.Background(), capacity)
 }
 
 // AllocateContext is Allocate with a context that bounds the wait for
 // memory when the budget is exhausted.
 func AllocateContext(ctx context.Context, capacity int) (*Buffer, error) {
-	return defaultAllocator().Allocate(ctx, capacity)
-}
-
-// Wrap returns a Buffer over memory this package did not allocate: memory
-// from C, from a device, or from another allocator. release, if not nil,
-// runs exactly once, when the buffer is freed or, failing that, after it
-// and all its views become unreachable; it must not refer to the buffer.
-// A wrapped buffer is not counted in the pool statistics or any budget.
-func Wrap(mem []byte, release func()) *Buffer {
-	return wrap(mem, release)
-}
-
-func wrap(mem []byte, fn func()) *Buffer {
-	o := &owner{}
-	if fn != nil {
-		o.rel = &release{fn: fn}
-		o.cl = cleaner.Register(o, fn)
-	}
-	return newBuffer(mem[:len(mem):len(mem)], o)
+	return defaultAllocator().AllocateContext(ctx, capacity)
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/offheap-go/offheap/cleaner"
-	"github.com/offheap-go/offheap/limits"
+	"github.com/offheap-go/offheap/directmem/internal/heap"
+	"github.com/offheap-go/offheap/internal/lease"
 	"github.com/offheap-go/offheap/pagealign"
 )
 
@@ -36,58 +36,68 @@ type Arena struct {
 }
 
 // arenaBatch is the number of Buffers made at once for an arena: 512
-// bytes, the largest object the runtime allocates without a type header.
-// Batches of 16 measured the same per buffer; batches that grew from 4 to
-// 64 measured 15-20 ns slower per buffer at 64 bytes, mostly because a
-// big last batch is wasted when the arena is freed (an arena of 64
-// buffers made 188 Buffers).
+// bytes, the largest object the runtime allocates without a type header
+// (docs/allocator.md has the measurements).
 const arenaBatch = 8
 
 // arenaMem is what an arena has taken: memory, reservations and counts.
-// It never refers to the Arena or its owner, since the arena's cleanup
-// holds it.
+// It is the arena's releaser, and never refers to the Arena or its owner,
+// since the arena's cleanup holds it.
 type arenaMem struct {
-	mu    sync.Mutex
-	freed bool
+	mu sync.Mutex
+	// released is set, under mu, by the release: Allocate fails after it.
+	released bool
 	// trackDecided is set by the first Allocate, which decides whether leak
-	// detection tracks the arena.
+	// detection tracks the arena; track is the record if it does.
 	trackDecided bool
+	track        *allocRecord
 	alloc        *Allocator
 	// blocks is the memory taken from the heap: blocks that small buffers
 	// are cut from, and buffers too big for that.
-	blocks []arenaBlock
+	blocks []heap.Block
 	// cur[off:] is what is left of the block small buffers come from;
 	// fresh says it is zero.
 	cur   []byte
 	off   int
 	fresh bool
-	// lease is the arena's share of its budget, guarded by mu: each buffer
-	// is reserved through it, and Free returns them all at once.
-	lease *limits.Lease
+	// lease is the arena's share of its budget, guarded by mu: buffers
+	// are reserved through it, and the release returns them all at once.
+	// leased counts what went through it; the rest (buffers the lease
+	// could not cover: large ones, or when the budget is nearly full) was
+	// reserved on the budget, each listed in onBudget.
+	lease    *lease.Lease
+	leased   counts
+	onBudget []reservation
 	// count, capacity and used are the arena's part of the "direct"
 	// pool's counts, kept here under mu rather than in shared atomics;
 	// Stats finds them through the registry of its shard.
-	count, capacity, used int64
+	counts
 	// shard is where the arena is registered, in a list guarded by the
-	// shard's lock; nil when not registered.
-	shard      *shard
+	// shard's lock (memory.go); nil when not registered.
+	shard      *heap.Shard
 	prev, next *arenaMem
 }
 
-type arenaBlock struct {
-	mem []byte
-	blk block
+// reservation is one buffer's reservation: bytes taken and capacity.
+type reservation struct{ size, capacity int64 }
+
+// counts is a number of buffers, their capacity and the bytes they take.
+type counts struct{ count, capacity, used int64 }
+
+func (c *counts) add(capacity, used int64) {
+	c.count++
+	c.capacity += capacity
+	c.used += used
 }
 
 // Buffers of at most arenaBumpMax bytes (after alignment) are cut one
-// after the other from blocks of arenaBlockSize, a slot of the largest
-// small class; bigger ones are allocated from the heap as Allocate's are.
-// A buffer that does not fit in what is left of a block leaves the rest
-// unused: at most an eighth of a block.
+// after the other from blocks of the largest small class; bigger ones are
+// taken from the heap as an Allocator's are. A buffer that does not fit in
+// what is left of a block leaves the rest unused: at most an eighth of a
+// block.
 const (
-	arenaBlockClass = numSmallClasses - 1
-	arenaBlockSize  = maxSmallSize
-	arenaBumpMax    = arenaBlockSize / 8
+	arenaBlockSize = heap.MaxSmallSize
+	arenaBumpMax   = arenaBlockSize / 8
 )
 
 // NewArena returns an empty arena whose buffers are reserved from
@@ -97,15 +107,14 @@ const (
 func NewArena(opts Options) *Arena {
 	a := NewAllocator(opts)
 	ar := &Arena{alloc: a, mem: &arenaMem{alloc: a}}
-	r := &release{alloc: a, blk: block{arena: ar.mem}}
-	ar.own.rel = r
+	ar.own.rel = ar.mem
 	ar.own.arena = true
 	if a.err == nil {
-		ar.mem.lease = a.budget.NewLease(&ar.mem.mu)
-		theHeap.registerArena(ar.mem)
+		ar.mem.lease, _ = lease.Open(a.budget, &ar.mem.mu) // nil: every buffer goes to the budget
+		a.mem.register(ar.mem)
 		if !a.noCleaner {
 			// One registration per arena, amortised over its buffers.
-			ar.own.cl = cleaner.Register(&ar.own, r.run)
+			ar.own.cl = cleaner.Register(&ar.own, ar.mem.releaseCollected)
 		}
 	}
 	return ar
@@ -127,43 +136,54 @@ func (ar *Arena) AllocateContext(ctx context.Context, capacity int) (*Buffer, er
 	if capacity < 0 {
 		return nil, fmt.Errorf("%w: capacity < 0: (%d < 0)", ErrInvalidCapacity, capacity)
 	}
-	if ar.own.state.Load() != ownerLive {
-		return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
+	if ar.own.claimed.Load() {
+		return nil, errArenaFreed
 	}
 	class, size, ok := arenaSize(capacity, a.align)
 	if !ok {
 		return nil, fmt.Errorf("%w: capacity %d is too large", ErrInvalidCapacity, capacity)
 	}
-	reserved := int64(max(size, 1))
+	reserved, c := int64(max(size, 1)), int64(capacity)
 	m := ar.mem
 	m.mu.Lock()
-	if m.freed {
+	if m.released {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
+		return nil, errArenaFreed
 	}
-	if !m.lease.TryReserve(reserved, int64(capacity)) {
+	viaLease := m.lease != nil && m.lease.TryReserve(reserved, c)
+	if !viaLease {
 		// The lease cannot cover it: the JVM's path, which may wait, and
 		// must not hold the lock the budget takes to reclaim credit.
 		m.mu.Unlock()
-		if err := a.budget.Reserve(ctx, reserved, int64(capacity)); err != nil {
+		if err := a.budget.Reserve(ctx, reserved, c); err != nil {
 			return nil, err
 		}
 		m.mu.Lock()
-		if m.freed {
+		if m.released {
 			m.mu.Unlock()
-			a.budget.Unreserve(reserved, int64(capacity))
-			return nil, fmt.Errorf("%w: the arena is freed", ErrFreed)
+			a.budget.Unreserve(reserved, c)
+			return nil, errArenaFreed
 		}
 	}
 	// Everything up to the hand-out happens under the lock: a Free racing
 	// with us must not give back memory that we are still clearing.
 	mem, err := m.take(capacity, size, class)
 	if err != nil {
-		m.lease.Unreserve(reserved, int64(capacity))
+		if viaLease {
+			m.lease.Unreserve(reserved, c)
+		}
 		m.mu.Unlock()
+		if !viaLease {
+			a.budget.Unreserve(reserved, c)
+		}
 		return nil, err
 	}
-	m.record(reserved, int64(capacity))
+	if viaLease {
+		m.leased.add(c, reserved)
+	} else {
+		m.onBudget = append(m.onBudget, reservation{reserved, c})
+	}
+	m.add(c, reserved)
 	b := ar.newBuffer()
 	initBuffer(b, mem, &ar.own)
 	// Whether an arena is tracked is decided once, on its first Allocate,
@@ -172,27 +192,28 @@ func (ar *Arena) AllocateContext(ctx context.Context, capacity int) (*Buffer, er
 	// every allocation made then does (SetLeakDetection).
 	if !m.trackDecided {
 		m.trackDecided = true
-		ar.own.rel.capacity = m.capacity
-		trackAllocation(&ar.own, a.noCleaner)
+		m.track = trackAllocation(&ar.own, m.capacity, a.noCleaner)
 	}
 	m.mu.Unlock()
 	return b, nil
 }
 
-// arenaSize is sizeClass for arena buffers: small ones take their
+var errArenaFreed = fmt.Errorf("%w: the arena is freed", ErrFreed)
+
+// arenaSize is SizeClass for arena buffers: small ones take their
 // capacity rounded up to the alignment (class arenaBump), others a class.
-func arenaSize(capacity, align int) (class, size int, ok bool) {
+func arenaSize(capacity, align int) (class heap.Class, size int, ok bool) {
 	if n, ok := pagealign.AlignUpChecked(capacity, align); ok && n <= arenaBumpMax {
 		if n == 0 {
-			return classNone, 0, true
+			return heap.None, 0, true
 		}
 		return arenaBump, n, true
 	}
-	return sizeClass(capacity, align)
+	return heap.SizeClass(capacity, align)
 }
 
 // arenaBump is the pseudo-class of buffers cut from an arena's blocks.
-const arenaBump = -3
+const arenaBump heap.Class = -3
 
 // newBuffer returns an unused Buffer of the current batch. m.mu must be held.
 func (ar *Arena) newBuffer() *Buffer {
@@ -206,13 +227,13 @@ func (ar *Arena) newBuffer() *Buffer {
 
 // take returns capacity zeroed bytes (unless NoZero) for a buffer of size
 // and class (from arenaSize). m.mu must be held.
-func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
+func (m *arenaMem) take(capacity, size int, class heap.Class) ([]byte, error) {
 	switch class {
-	case classNone:
+	case heap.None:
 		return []byte{}, nil
 	case arenaBump:
 		if m.off+size > len(m.cur) {
-			fresh, _, z, err := m.obtain(arenaBlockClass, arenaBlockSize)
+			fresh, _, z, err := m.obtain(heap.LargestSmall, arenaBlockSize)
 			if err != nil {
 				return nil, err
 			}
@@ -230,65 +251,69 @@ func (m *arenaMem) take(capacity, size, class int) ([]byte, error) {
 			return nil, err
 		}
 		if !zeroed && !m.alloc.noZero {
-			zero(big[:capacity], blk) // before the cut: zero needs the mapping's capacity
+			m.alloc.mem.heap.Zero(big[:capacity], blk) // before the cut: Zero needs the mapping's capacity
 		}
 		return big[:capacity:capacity], nil
 	}
 }
 
 // obtain takes memory of class from the heap for the arena.
-func (m *arenaMem) obtain(class, size int) ([]byte, block, bool, error) {
-	got, err := theHeap.obtain(theHeap.shardFor(shardHint()), 0, class, size, 0, 0, nil)
+func (m *arenaMem) obtain(class heap.Class, size int) ([]byte, heap.Block, bool, error) {
+	mm := m.alloc.mem
+	mem, blk, zeroed, err := mm.take(mm.heap.ShardFor(heap.Hint()), class, size)
 	if err != nil {
-		return nil, block{}, false, err
+		return nil, heap.Block{}, false, err
 	}
-	m.blocks = append(m.blocks, arenaBlock{mem: got.mem, blk: got.blk})
-	return got.mem, got.blk, got.zeroed, nil
+	m.blocks = append(m.blocks, blk)
+	return mem, blk, zeroed, nil
 }
 
-// record counts a buffer. m.mu must be held.
-func (m *arenaMem) record(size, capacity int64) {
-	m.count++
-	m.capacity += capacity
-	m.used += size
-}
+// releaseCollected is the arena's release by the garbage collector.
+func (m *arenaMem) releaseCollected() { m.release(false) }
 
-// release gives back everything the arena took, once: the arena's
-// release, by Free or by the garbage collector (byHand tells which), and
-// tells the arena's leak record, if track holds one.
+// release gives back everything the arena took, once: by Free, or by the
+// garbage collector (byHand tells which, for the leak record).
 //
 // The record is read under m.mu because AllocateContext makes it under
-// m.mu, on the arena's first tracked buffer, after checking m.freed: so
-// a Free racing with that Allocate either finds the record or makes the
+// m.mu, on the arena's first tracked buffer, after checking m.released:
+// so a Free racing with that Allocate either finds the record or makes the
 // Allocate fail with ErrFreed, and never leaves a freed arena tracked as
 // live (or reported lost, once dropped).
-func (m *arenaMem) release(track *atomic.Pointer[allocRecord], byHand bool) {
+func (m *arenaMem) release(byHand bool) {
 	m.mu.Lock()
-	if m.freed {
+	if m.released {
 		m.mu.Unlock()
 		return
 	}
-	m.freed = true
-	rec := track.Load()
+	m.released = true
+	rec := m.track
 	blocks := m.blocks
 	m.blocks, m.cur, m.off = nil, nil, 0
-	lease := m.lease // nil if the options were invalid: nothing was reserved
-	if lease != nil {
-		lease.UnreserveN(m.count, m.used, m.capacity)
+	l, leased, onBudget := m.lease, m.leased, m.onBudget
+	if l != nil {
+		l.UnreserveN(leased.count, leased.used, leased.capacity)
 	}
-	m.count, m.capacity, m.used = 0, 0, 0
+	m.counts, m.leased, m.onBudget = counts{}, counts{}, nil
 	m.mu.Unlock()
 	if rec != nil {
 		rec.released(byHand)
 	}
-	if lease != nil {
-		lease.Close()
+	if l != nil {
+		l.Close()
 	}
-	theHeap.unregisterArena(m)
-
+	for _, r := range onBudget {
+		m.alloc.budget.Unreserve(r.size, r.capacity)
+	}
+	m.alloc.mem.unregister(m)
 	for _, b := range blocks {
-		theHeap.giveBack(b.mem, b.blk, nil, 0, 0, nil)
+		m.alloc.mem.put(b)
 	}
+}
+
+func (m *arenaMem) record() *allocRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.track
 }
 
 // Free releases every buffer of the arena: their memory returns to the
@@ -302,4 +327,4 @@ func (ar *Arena) Free() error {
 }
 
 // IsFreed reports whether the arena has been freed.
-func (ar *Arena) IsFreed() bool { return ar.own.state.Load() != ownerLive }
+func (ar *Arena) IsFreed() bool { return ar.own.claimed.Load() }

@@ -32,7 +32,7 @@ func TestExplicitArenaFreeIsNotReportedLost(t *testing.T) {
 		if _, err := ar.Allocate(capacity); err != nil {
 			t.Fatal(err)
 		}
-		m, rec := ar.mem, ar.own.rel.track.Load()
+		m, rec := ar.mem, ar.own.rel.record()
 		m.mu.Lock()
 		done := make(chan struct{})
 		go freeArenaLastUse(ar, done)

@@ -1,7 +1,6 @@
 package directmem
 
 import (
-	"context"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,7 +30,7 @@ func TestArenaFreedDuringFirstTrackedAllocate(t *testing.T) {
 	// A touched 8 MiB mapping in the large cache, so that the arena's
 	// Allocate clears it (about a millisecond) under its lock.
 	prime := func() {
-		b, err := NewAllocator(Options{Budget: budget, NoCleaner: true}).Allocate(context.Background(), capacity)
+		b, err := NewAllocator(Options{Budget: budget, NoCleaner: true}).Allocate(capacity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +81,7 @@ func TestArenaFreedAsItsRecordIsPublished(t *testing.T) {
 	}
 	for range rounds {
 		ar := NewArena(Options{Budget: budget, NoCleaner: true})
-		freeDuringAllocate(t, ar, capacity, func() bool { return ar.own.rel.track.Load() != nil })
+		freeDuringAllocate(t, ar, capacity, func() bool { return ar.own.rel.record() != nil })
 	}
 	if n := trackedArenas(capacity); n != 0 {
 		t.Errorf("%d of %d freed arenas are still listed by Live()", n, rounds)

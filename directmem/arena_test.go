@@ -181,11 +181,17 @@ func TestArenaOptions(t *testing.T) {
 	defer ar.Free()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := ar.AllocateContext(ctx, 200); !errors.Is(err, context.Canceled) {
+	if _, err := ar.AllocateContext(ctx, 200); !errors.Is(err, limits.ErrOutOfDirectMemory) {
+		t.Errorf("larger than the whole budget: %v, want ErrOutOfDirectMemory at once", err)
+	}
+	if _, err := ar.Allocate(60); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ar.AllocateContext(ctx, 60); !errors.Is(err, context.Canceled) {
 		t.Errorf("over budget with a cancelled context: %v", err)
 	}
-	if s := small.Stats(); s.Count != 0 {
-		t.Errorf("failed allocation left a reservation: %+v", s)
+	if s := small.Stats(); s.Count != 1 || s.TotalCapacity != 60 {
+		t.Errorf("failed allocations left a reservation: %+v", s)
 	}
 }
 
@@ -229,11 +235,12 @@ func TestArenaConcurrent(t *testing.T) {
 // buffer of a large class whose capacity is not whole pages, on a reused
 // mapping, must be cleared through the mapping's whole pages, not its
 // capacity (zeroing it once panicked with the arena's lock held). More
-// rounds than denseRescan make sure a residency scan happens.
+// rounds than the heap's denseRescan (15) make sure a residency scan
+// happens.
 func TestArenaReusesLargeMappingOfOddCapacity(t *testing.T) {
 	const n = 64<<10 + 1
 	budget := limits.NewBudget(1 << 30)
-	for round := range denseRescan + 5 {
+	for round := range 20 {
 		ar := NewArena(Options{Budget: budget, NoCleaner: true})
 		b, err := ar.Allocate(n)
 		if err != nil {

@@ -30,7 +30,7 @@ func privateAllocator(max int64) (*directmem.Allocator, *limits.Budget) {
 // frees it when the test ends.
 func newTestBuffer(tb testing.TB, n int) *directmem.Buffer {
 	tb.Helper()
-	b, err := testAllocator.Allocate(tb.Context(), n)
+	b, err := testAllocator.AllocateContext(tb.Context(), n)
 	if err != nil {
 		tb.Fatalf("Allocate(%d): %v", n, err)
 	}
@@ -409,7 +409,7 @@ func TestSliceAtOutOfRange(t *testing.T) {
 
 func TestFreeTwiceAndOnViews(t *testing.T) {
 	a, budget := privateAllocator(1 << 20)
-	b, err := a.Allocate(t.Context(), 100)
+	b, err := a.AllocateContext(t.Context(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +498,7 @@ func dataOps() []dataOp {
 // methods keep working.
 func TestUseAfterFree(t *testing.T) {
 	newFreed := func(t *testing.T) map[string]*directmem.Buffer {
-		b, err := testAllocator.Allocate(t.Context(), 16)
+		b, err := testAllocator.AllocateContext(t.Context(), 16)
 		if err != nil {
 			t.Fatal(err)
 		}

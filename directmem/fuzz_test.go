@@ -262,7 +262,7 @@ func (r *fuzzRun) addView(b *directmem.Buffer, m *model, slot byte) {
 func runBufferOps(t *testing.T, data []byte) {
 	in := &fuzzIn{p: data}
 	capacity := int(in.byte()) % 65
-	root, err := testAllocator.Allocate(t.Context(), capacity)
+	root, err := testAllocator.AllocateContext(t.Context(), capacity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func (r *freeingReader) Read(p []byte) (int, error) {
 // A reader that frees the destination buffer must not be handed its
 // memory again: that memory may already belong to another buffer.
 func TestReadFromStopsAtFree(t *testing.T) {
-	b, err := testAllocator.Allocate(t.Context(), 64)
+	b, err := testAllocator.AllocateContext(t.Context(), 64)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func newRand(tb testing.TB) *rand.Rand {
 // 8 here keep the test fast under -race).
 func TestJDKAllocateDirectInit(t *testing.T) {
 	check := func(n int) {
-		b, err := testAllocator.Allocate(t.Context(), n)
+		b, err := testAllocator.AllocateContext(t.Context(), n)
 		if err != nil {
 			t.Fatalf("Allocate(%d): %v", n, err)
 		}
@@ -113,7 +113,7 @@ func TestAllocateZeroedAfterReuse(t *testing.T) {
 	for round := range 3 {
 		bufs := make([]*directmem.Buffer, count)
 		for i := range bufs {
-			b, err := testAllocator.Allocate(t.Context(), size)
+			b, err := testAllocator.AllocateContext(t.Context(), size)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func TestAllocateCapacityZero(t *testing.T) {
 	for _, max := range []int64{1 << 20, 0} {
 		t.Run(fmt.Sprint("limit", max), func(t *testing.T) {
 			a, budget := privateAllocator(max)
-			b, err := a.Allocate(t.Context(), 0)
+			b, err := a.AllocateContext(t.Context(), 0)
 			if err != nil {
 				t.Fatalf("Allocate(0): %v", err)
 			}
@@ -194,7 +194,7 @@ func TestAllocateInvalidCapacity(t *testing.T) {
 	a, budget := privateAllocator(1 << 20)
 	before := budget.Stats()
 	for _, n := range []int{-1, -4096, math.MinInt, math.MaxInt} {
-		b, err := a.Allocate(t.Context(), n)
+		b, err := a.AllocateContext(t.Context(), n)
 		if !errors.Is(err, directmem.ErrInvalidCapacity) || b != nil {
 			t.Errorf("Allocate(%d) = %v, %v; want nil, ErrInvalidCapacity", n, b, err)
 		}
@@ -216,7 +216,7 @@ func TestAllocatorAlignmentOptions(t *testing.T) {
 		budget := limits.NewBudget(1 << 20)
 		a := directmem.NewAllocator(directmem.Options{Budget: budget, Alignment: align})
 		for range 2 {
-			b, err := a.Allocate(t.Context(), 64)
+			b, err := a.AllocateContext(t.Context(), 64)
 			if !errors.Is(err, directmem.ErrInvalidOptions) || b != nil {
 				t.Errorf("Alignment %d: Allocate = %v, %v; want nil, ErrInvalidOptions", align, b, err)
 			} else if !strings.Contains(err.Error(), fmt.Sprint(align)) {
@@ -234,7 +234,7 @@ func TestAllocatorAlignmentOptions(t *testing.T) {
 			want = directmem.DefaultAlignment
 		}
 		for _, n := range []int{1, 7, 100, 5000} {
-			b, err := a.Allocate(t.Context(), n)
+			b, err := a.AllocateContext(t.Context(), n)
 			if err != nil {
 				t.Fatalf("Alignment %d: Allocate(%d): %v", align, n, err)
 			}
@@ -259,7 +259,7 @@ func TestPoolStats(t *testing.T) {
 	if before.Name != "direct" {
 		t.Errorf("Stats().Name = %q, want direct", before.Name)
 	}
-	b, err := a.Allocate(t.Context(), 1000)
+	b, err := a.AllocateContext(t.Context(), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestJDKLimitDirectMemory(t *testing.T) {
 			// What one buffer of incr bytes reserves (its size with rounding),
 			// measured on a budget of its own.
 			probe, probeBudget := privateAllocator(1 << 40)
-			pb, err := probe.Allocate(t.Context(), tt.incr)
+			pb, err := probe.AllocateContext(t.Context(), tt.incr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,13 +342,13 @@ func TestJDKLimitDirectMemory(t *testing.T) {
 				}
 			}()
 			for size := tt.size; size >= tt.incr; size -= tt.incr {
-				b, err := a.Allocate(t.Context(), tt.incr)
+				b, err := a.AllocateContext(t.Context(), tt.incr)
 				if err != nil {
 					t.Fatalf("filling: allocateDirect(%d) after %d buffers: %v", tt.incr, len(bufs), err)
 				}
 				bufs = append(bufs, b)
 			}
-			b, err := a.Allocate(t.Context(), tt.incr)
+			b, err := a.AllocateContext(t.Context(), tt.incr)
 			if b != nil {
 				bufs = append(bufs, b)
 			}
@@ -375,7 +375,7 @@ func TestJDKLimitDirectMemory(t *testing.T) {
 				}
 			}
 			// Capacity 0 always succeeds, even with the budget full.
-			z, err := a.Allocate(t.Context(), 0)
+			z, err := a.AllocateContext(t.Context(), 0)
 			if err != nil {
 				t.Fatalf("allocateDirect(0) on a full budget: %v", err)
 			}
@@ -390,7 +390,7 @@ func TestJDKLimitDirectMemory(t *testing.T) {
 func TestJDKChew(t *testing.T) {
 	a, budget := privateAllocator(16 << 20)
 	for i := range 64 {
-		if _, err := a.Allocate(t.Context(), 1<<20); err != nil {
+		if _, err := a.AllocateContext(t.Context(), 1<<20); err != nil {
 			t.Fatalf("allocateDirect(1 MiB) #%d: %v (budget %+v)", i, err, budget.Stats())
 		}
 	}
@@ -427,7 +427,7 @@ func TestJDKDirectBufferAllocTest(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
-				b, err := a.Allocate(t.Context(), capacity)
+				b, err := a.AllocateContext(t.Context(), capacity)
 				if err != nil {
 					// The JDK's thread dies with the OutOfMemoryError.
 					failures.Add(1)

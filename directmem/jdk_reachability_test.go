@@ -2,7 +2,6 @@ package directmem_test
 
 import (
 	"bytes"
-	"context"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -42,7 +41,7 @@ func catchCleanupPanics(t *testing.T) func() []any {
 //
 //go:noinline
 func allocateAndDrop(t *testing.T, a *directmem.Allocator, n int, free bool) weak.Pointer[directmem.Buffer] {
-	b, err := a.Allocate(context.Background(), n)
+	b, err := a.Allocate(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +180,7 @@ func TestGCAfterFreeDoesNothing(t *testing.T) {
 //
 //go:noinline
 func reachabilityChain(t *testing.T, a *directmem.Allocator, step func(*directmem.Buffer) *directmem.Buffer) (*directmem.Buffer, []weak.Pointer[directmem.Buffer]) {
-	b, err := a.Allocate(context.Background(), 16384)
+	b, err := a.Allocate(16384)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +294,7 @@ func TestViewKeepsMemoryAfterRootDropped(t *testing.T) {
 
 //go:noinline
 func sliceOfDropped(t *testing.T, a *directmem.Allocator) *directmem.Buffer {
-	b, err := a.Allocate(context.Background(), 64)
+	b, err := a.Allocate(64)
 	if err != nil {
 		t.Fatal(err)
 	}

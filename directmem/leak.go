@@ -33,42 +33,26 @@ import (
 //     is always a bug: it loses memory for good.
 //   - LeakParanoid: every allocation, with its stack.
 //
-// # The hook, for code that makes owners (allocator.go, arena.go, mapped)
+// # The hook, for code that makes owners (allocator.go, arena.go, external.go)
 //
-// trackAllocation(o, explicitOnly) is called once per new owner of counted
-// memory, after o.rel, o.cl and o.arena are set and before any Buffer of o
-// is handed out. Its contract:
+// trackAllocation (or track, for a pool other than "direct") is called
+// once per new owner, after its releaser is set and before any Buffer of
+// it is handed out, and returns the record to keep in the releaser (nil
+// when the allocation is not tracked). The releaser's record method
+// returns it, and its release calls record.released(byHand), so Free needs
+// no other call; a release by the garbage collector reports the leak.
 //
-//   - o.rel must be non-nil (there is nothing to leak otherwise; an owner
-//     without a release is ignored). rel.capacity is the capacity reported.
-//     The record hangs off rel.track, which only this file writes:
-//     release.release tells it about the release, so Free needs no other call.
-//     trackAllocation returns the record (nil when the allocation is not
-//     tracked). A garbage-collector path that does not run o.rel itself
-//     (the anchor of anchor.go runs a copy, gcRelease) must carry that
-//     record into the release it runs, so it must take its copy after
-//     trackAllocation: gcRelease{..., track: trackAllocation(o, false)}.
-//     A release that runs with byHand false and a record reports the leak.
-//   - explicitOnly means o.cl is nil and no cleanup will ever release the
-//     memory (Options.NoCleaner). When tracking is on, such an owner also
-//     gets a report-only runtime cleanup: if the owner becomes unreachable
-//     before Free, the leak is reported (LeakLost) but the memory is NOT
-//     released, by design: an explicit-only buffer promises not to be
-//     released behind the program's back, and a program that drops one has
-//     a bug that releasing it would hide. The allocation stays in Live
-//     (Unreachable set), since its memory and reservation are still held.
-//     Free of an explicit-only buffer that is already freed is reported as
-//     LeakDoubleFree (Free itself stays idempotent: nothing is released twice).
-//   - Arenas: every buffer of an arena shares the arena's owner, with
-//     o.arena set. Calling trackAllocation for that owner more than once
-//     (for instance on every Arena.Allocate) is allowed: the first call
-//     tracks the arena as one allocation, with the capacity o.rel has then,
-//     and later calls do nothing. The arena's Free goes through owner.free
-//     like a buffer's; an arena dropped unfreed is reported as LeakCollected
-//     (its cleaner released it) or LeakLost (an explicit-only arena).
-//     Double Free is not reported for arenas.
-//   - Pools other than "direct" (mapped): call track(o, pool, explicitOnly)
-//     with the pool's name instead; everything else is the same.
+// An explicitOnly owner (Options.NoCleaner) has no cleanup that will ever
+// release its memory. When tracking is on, such an owner also gets a
+// report-only runtime cleanup: if it becomes unreachable before Free, the
+// leak is reported (LeakLost) but the memory is NOT released, by design:
+// an explicit-only buffer promises not to be released behind the
+// program's back, and a program that drops one has a bug that releasing
+// it would hide. The allocation stays in Live (Unreachable set), since its
+// memory and reservation are still held. Free of an explicit-only buffer
+// that is already freed is reported as LeakDoubleFree (Free itself stays
+// idempotent: nothing is released twice). Double Free is not reported for
+// arenas.
 
 // LeakLevel is how many allocations leak detection tracks.
 type LeakLevel int32
@@ -193,6 +177,7 @@ type allocRecord struct {
 	state        atomic.Uint32
 	id           uint64
 	pool         string
+	detail       string
 	capacity     int64
 	explicitOnly bool
 	arena        bool
@@ -217,54 +202,41 @@ const (
 // allocIDs numbers tracked allocations in the order they were tracked.
 var allocIDs atomic.Uint64
 
-// trackAllocation is the allocation path's hook: it decides whether to
-// track the allocation owned by o and, if so, attaches a record to o.rel.
-// explicitOnly marks owners without a cleaner (Options.NoCleaner). See the
-// comment at the top of this file for the contract.
+// trackAllocation is the allocation path's hook for the "direct" pool: it
+// decides whether to track the allocation owned by o, of capacity bytes,
+// and returns its record or nil. See the comment at the top of this file.
 //
 // With detection disabled it costs one atomic load and a branch, and it is
 // small enough to inline into the allocator.
-func trackAllocation(o *owner, explicitOnly bool) *allocRecord {
+func trackAllocation(o *owner, capacity int64, explicitOnly bool) *allocRecord {
 	if leakLevel.Load() == int32(LeakDisabled) {
 		return nil
 	}
-	return track(o, poolDirect, explicitOnly)
+	return track(o, poolDirect, "", capacity, explicitOnly)
 }
 
 // track is trackAllocation's slow path, for an allocation of the named
-// pool. It returns o's record, nil if o is not tracked.
-func track(o *owner, pool string, explicitOnly bool) *allocRecord {
+// pool; detail describes the memory in reports.
+func track(o *owner, pool, detail string, capacity int64, explicitOnly bool) *allocRecord {
 	level := LeakLevel(leakLevel.Load())
-	rel := o.rel
-	if rel == nil {
+	if level == LeakDisabled {
 		return nil
-	}
-	if r := rel.track.Load(); r != nil || level == LeakDisabled {
-		return r
 	}
 	sampled := level == LeakParanoid || rand.Uint32()%leakSampleInterval == 0
 	if !sampled && !explicitOnly && !o.arena {
 		return nil
 	}
-	r := &allocRecord{pool: pool, capacity: rel.capacity, explicitOnly: explicitOnly, arena: o.arena}
+	r := &allocRecord{pool: pool, detail: detail, capacity: capacity, explicitOnly: explicitOnly, arena: o.arena}
 	if sampled {
 		r.pcs = callers(2) // from track's caller on; stackOf trims the library's frames
 	}
 	r.id = allocIDs.Add(1)
 	// The record is complete before it is published: a release that finds
 	// it reads lostReport and deletes it from liveRecords.
-	liveRecords.Store(r, struct{}{})
 	if explicitOnly {
 		r.lostReport = runtime.AddCleanup(o, (*allocRecord).collected, r)
 	}
-	if !rel.track.CompareAndSwap(nil, r) {
-		// Another call tracked this (arena) owner first.
-		liveRecords.Delete(r)
-		if explicitOnly {
-			r.lostReport.Stop()
-		}
-		return rel.track.Load()
-	}
+	liveRecords.Store(r, struct{}{})
 	return r
 }
 
@@ -316,7 +288,7 @@ func (o *owner) freedAgain() {
 	if o.rel == nil {
 		return
 	}
-	r := o.rel.track.Load()
+	r := o.rel.record()
 	if r == nil || !r.explicitOnly || r.arena {
 		return
 	}

@@ -45,7 +45,7 @@ func BenchmarkLeakDetection(b *testing.B) {
 			benchLevels(b, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					buf, err := a.Allocate(ctx, 64)
+					buf, err := a.AllocateContext(ctx, 64)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -60,12 +60,12 @@ func BenchmarkLeakDetection(b *testing.B) {
 // is not kept: with LeakDisabled, the whole cost leak detection adds to
 // the allocation path.
 func BenchmarkTrackAllocationHook(b *testing.B) {
-	o := &owner{rel: &release{capacity: 64}}
+	o := &owner{rel: &testRelease{}}
 	prev := LeakDetection()
 	defer SetLeakDetection(prev)
 	SetLeakDetection(LeakDisabled)
 	for b.Loop() {
-		if trackAllocation(o, false) != nil {
+		if trackAllocation(o, 64, false) != nil {
 			b.Fatal("tracked with detection disabled")
 		}
 	}

@@ -15,11 +15,14 @@ import (
 // an element of Live.
 type Allocation struct {
 	// Pool is the pool the memory counts in: "direct" for Allocate,
-	// Allocators and Arenas ("mapped" for file mappings, once package
-	// mapped registers them with RegisterLiveSource).
+	// Allocators and Arenas, a Pool's name for its buffers ("mapped" for
+	// file mappings).
 	Pool string
-	// ID numbers the allocation within its pool, in the order allocations
-	// were tracked; it never repeats.
+	// Detail describes the memory, for buffers of a Pool that gave one
+	// (Memory.Detail): a mapping's file, offset and mode, say.
+	Detail string
+	// ID numbers the allocation in the order allocations were tracked,
+	// across pools; it never repeats.
 	ID uint64
 	// Capacity is the capacity asked for, in bytes. For an arena it is the
 	// capacity the arena had when it was first tracked.
@@ -58,6 +61,9 @@ func (a Allocation) describe() string {
 	}
 	s := fmt.Sprintf("%s %s #%d of %d bytes", a.Pool, what, a.ID, a.Capacity)
 	var notes []string
+	if a.Detail != "" {
+		notes = append(notes, a.Detail)
+	}
 	if a.ExplicitOnly {
 		notes = append(notes, "explicit-only")
 	}
@@ -158,36 +164,18 @@ var liveRecords sync.Map
 
 func (r *allocRecord) allocation() Allocation {
 	return Allocation{
-		Pool: r.pool, ID: r.id, Capacity: r.capacity,
+		Pool: r.pool, Detail: r.detail, ID: r.id, Capacity: r.capacity,
 		ExplicitOnly: r.explicitOnly, Arena: r.arena,
 		Unreachable: r.state.Load() == recLost,
 		Stack:       stackOf(r.pcs),
 	}
 }
 
-var (
-	liveSourcesMu sync.Mutex
-	liveSources   []func() []Allocation
-)
-
-// RegisterLiveSource adds a source of live allocations to those Live
-// lists. A package with memory of its own (package mapped, for file
-// mappings) that keeps its own record of tracked allocations registers it
-// this way, so that Live, and directmemtest, see every kind of buffer
-// without directmem depending on that package. live must be safe for
-// concurrent use and return allocations whose Pool names its pool.
-func RegisterLiveSource(live func() []Allocation) {
-	liveSourcesMu.Lock()
-	defer liveSourcesMu.Unlock()
-	liveSources = append(liveSources, live)
-}
-
 // Live returns the tracked allocations whose memory is still held: buffers
 // and arenas allocated while leak detection was on that have been neither
 // freed nor released by the garbage collector, plus explicit-only ones
-// that were found unreachable (leaked for good). The "direct" pool comes
-// first, in allocation order, then the allocations of sources added with
-// RegisterLiveSource.
+// that were found unreachable (leaked for good), of every pool, in the
+// order they were tracked.
 //
 // Untracked allocations (all of them with detection disabled, most under
 // LeakSampled) are not listed; Stats and Pools count them. Live symbolises
@@ -200,11 +188,5 @@ func Live() []Allocation {
 		return true
 	})
 	slices.SortFunc(out, func(a, b Allocation) int { return cmp.Compare(a.ID, b.ID) })
-	liveSourcesMu.Lock()
-	sources := slices.Clone(liveSources)
-	liveSourcesMu.Unlock()
-	for _, live := range sources {
-		out = append(out, live()...)
-	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -80,7 +79,7 @@ func leakAllocator(noCleaner bool) (*Allocator, *limits.Budget) {
 //go:noinline
 func allocateHere(tb testing.TB, a *Allocator, capacity int) (*Buffer, int) {
 	_, _, line, _ := runtime.Caller(0)
-	buf, err := a.Allocate(context.Background(), capacity)
+	buf, err := a.Allocate(capacity)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -341,7 +340,7 @@ func TestLeakLostExplicitOnly(t *testing.T) {
 			buf, line := allocateHere(t, a, capacity)
 			// To give the memory back at the end: a copy of the release
 			// (the release itself may share an allocation with the buffer).
-			rel := copyRelease(buf.owner.rel)
+			rel := *heapRel(buf)
 			buf = nil
 			collectUntil(t, func() bool { return len(c.matching(int64(capacity))) > 0 })
 			l := c.matching(int64(capacity))[0]
@@ -364,21 +363,14 @@ func TestLeakLostExplicitOnly(t *testing.T) {
 				t.Errorf("Live lists %v, want the lost buffer, unreachable", listed)
 			}
 			// Clean up behind the test: forget the record, release the memory.
-			liveRecords.Delete(rel.track.Swap(nil))
-			rel.run()
+			liveRecords.Delete(rel.track)
+			rel.track = nil
+			rel.giveBack(true, nil)
 			if s := budget.Stats(); s.Count != 0 {
 				t.Errorf("budget after cleaning up: %+v", s)
 			}
 		})
 	}
-}
-
-// copyRelease returns a copy of r, field by field (reflect: release holds
-// atomics, which vet does not let code copy).
-func copyRelease(r *release) *release {
-	cp := new(release)
-	reflect.ValueOf(cp).Elem().Set(reflect.ValueOf(r).Elem())
-	return cp
 }
 
 func TestDoubleFreeReported(t *testing.T) {
@@ -473,26 +465,8 @@ func TestLiveListsTrackedAllocations(t *testing.T) {
 	if got := find(4017); len(got) != 0 {
 		t.Errorf("Live lists an allocation made with detection disabled: %v", got)
 	}
-	if b3.owner.rel.track.Load() != nil {
+	if b3.owner.rel.record() != nil {
 		t.Error("disabled detection attached a record")
-	}
-}
-
-func TestRegisterLiveSource(t *testing.T) {
-	liveSourcesMu.Lock()
-	saved := liveSources
-	liveSourcesMu.Unlock()
-	defer func() {
-		liveSourcesMu.Lock()
-		liveSources = saved
-		liveSourcesMu.Unlock()
-	}()
-	RegisterLiveSource(func() []Allocation {
-		return []Allocation{{Pool: "mapped", ID: 1, Capacity: 4019}}
-	})
-	all := Live()
-	if len(all) == 0 || all[len(all)-1].Pool != "mapped" || all[len(all)-1].Capacity != 4019 {
-		t.Errorf("Live() = %v, want the mapped allocation last", all)
 	}
 }
 
@@ -515,11 +489,11 @@ func TestSampledRate(t *testing.T) {
 	a, budget := leakAllocator(true)
 	stacks := 0
 	for range n {
-		buf, err := a.Allocate(context.Background(), 64)
+		buf, err := a.Allocate(64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := buf.owner.rel.track.Load()
+		r := buf.owner.rel.record()
 		if r == nil {
 			t.Fatal("an explicit-only allocation was not tracked")
 		}
@@ -537,30 +511,25 @@ func TestSampledRate(t *testing.T) {
 	// does not depend on where the memory comes from).
 	tracked := 0
 	for range n {
-		o := &owner{rel: &release{capacity: 64}}
-		trackAllocation(o, false)
-		if r := o.rel.track.Load(); r != nil {
+		o, _ := newTestOwner(64, false, false)
+		if r := o.rel.record(); r != nil {
 			tracked++
 			if r.pcs == nil {
 				t.Fatal("a sampled managed allocation has no stack")
 			}
-			o.rel.byHand.Store(true)
-			o.rel.run()
+			o.free()
 		}
 	}
 	check("managed allocations tracked", tracked)
 }
 
-// TestArenaOwnerTrackedOnce follows the contract for arenas: the shared
-// owner is tracked once, whatever the number of calls, always (even when
-// not sampled), and its double Free is not reported.
-func TestArenaOwnerTrackedOnce(t *testing.T) {
+// TestArenaOwnerTracked follows the contract for arenas: the shared owner
+// is tracked always (even when not sampled), listed once, and its double
+// Free is not reported.
+func TestArenaOwnerTracked(t *testing.T) {
 	c := trackLeaks(t, LeakSampled)
 	for _, explicitOnly := range []bool{false, true} {
-		o := &owner{arena: true, rel: &release{capacity: 4021}}
-		for range 3 {
-			trackAllocation(o, explicitOnly)
-		}
+		o, _ := newTestOwner(4021, true, explicitOnly)
 		var listed []Allocation
 		for _, a := range Live() {
 			if a.Capacity == 4021 {
@@ -592,7 +561,7 @@ func TestNothingTrackedWhenDisabled(t *testing.T) {
 	for _, noCleaner := range []bool{false, true} {
 		a, _ := leakAllocator(noCleaner)
 		buf, _ := allocateHere(t, a, 4023)
-		if buf.owner.rel.track.Load() != nil {
+		if buf.owner.rel.record() != nil {
 			t.Errorf("noCleaner=%v: tracked with detection disabled", noCleaner)
 		}
 		buf.Free()
@@ -845,7 +814,7 @@ func TestTrackedAllocationFromManyGoroutines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 200 {
-				buf, err := a.Allocate(context.Background(), 4029)
+				buf, err := a.Allocate(4029)
 				if err != nil {
 					t.Error(err)
 					return

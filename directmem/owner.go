@@ -10,119 +10,87 @@ import (
 
 // owner is the lifetime of one allocation, shared by its root Buffer and
 // every view of it (the JVM's att field points at the root for the same
-// reason). The GC cleanup hangs on the owner: while any Buffer of the
-// allocation is reachable, the memory stays.
-//
-// Owners of arena buffers are shared by the whole arena.
+// reason): while any Buffer of the allocation is reachable, the memory
+// stays. An Arena's buffers all share the arena's owner.
 type owner struct {
-	// state moves once from ownerLive to ownerFreed; the Free that moves it
-	// is the one that releases.
-	state atomic.Uint32
-	// dead is set by that Free before it releases the memory, and every data
-	// method reads it first, to return ErrFreed instead of touching
-	// released memory. It is deliberately a plain field, not an atomic:
-	// Free racing with a data method is a bug in the caller (the memory may
-	// go while the method uses it), and a plain write and read are what the
-	// race detector reports. It is also the cheapest check, which keeps the
-	// typed accessors small enough to inline.
-	dead bool
-	// arena is set for memory that only its Arena may free. (It sits next
-	// to dead so that the owner is 24 bytes, and an allocation 192.)
+	// claimed is set by the first Free, which is the one that releases.
+	claimed atomic.Bool
+	// flags is what every data method tests, in one byte: flagFreed once
+	// Free has begun to release the memory (so use after Free is ErrFreed,
+	// not a crash), flagMayFault for memory whose pages can fault
+	// (fault.go). It is deliberately a plain field, not an atomic: Free
+	// racing with a data method is a bug in the caller (the memory may go
+	// while the method uses it), and a plain write and read are what the
+	// race detector reports. It is also the cheapest check, which keeps
+	// the typed accessors small enough to inline.
+	flags uint8
+	// arena is set for the owner of an Arena's buffers: only the arena
+	// may free them.
 	arena bool
-	// cl is the GC path of wrapped memory and arenas; nil when the memory
-	// is only ever freed by hand (Options.NoCleaner) or has nothing to
-	// release, and for allocator buffers, whose GC path is the anchor in
-	// rel.blk (anchor.go).
+	// cl is the garbage collector's path for arenas and for memory of a
+	// Pool; nil for explicit-only memory, and for an Allocator's buffers,
+	// whose path is their anchor (anchor.go).
 	cl *cleaner.Cleanable
-	// rel frees the memory. It must never refer to the owner: the cleanup
-	// holds it, and a path back would keep the owner reachable forever.
-	rel *release
+	// rel gives the memory back. It never refers to the owner: the garbage
+	// collector's path holds it, and a path back would keep the owner
+	// reachable forever.
+	rel releaser
 }
 
 const (
-	ownerLive uint32 = iota
-	ownerFreed
+	flagFreed    uint8 = 1 << iota // Free has released, or is releasing, the memory
+	flagMayFault                   // the memory may fault (file-backed)
 )
 
 // freed reports whether Free has released the memory. Callers that may
-// race with Free must not use it; see dead.
-func (o *owner) freed() bool { return o.dead }
+// race with Free must not use it; see flags.
+func (o *owner) freed() bool { return o.flags&flagFreed != 0 }
+
+// mayFault reports whether the memory may fault when touched.
+func (o *owner) mayFault() bool { return o.flags&flagMayFault != 0 }
+
+// A releaser gives back what an owner holds, whatever kind of memory it
+// is: an Allocator's buffer (allocation), an arena's memory (arenaMem), or
+// memory of a Pool (external). Its release runs once per owner: from Free
+// with byHand set, or from the garbage collector's path without, which is
+// how leak detection tells a freed allocation from a collected one.
+type releaser interface {
+	release(byHand bool)
+	// record is the allocation's leak record (leak.go), nil when it is
+	// not tracked.
+	record() *allocRecord
+}
 
 // free releases the memory unless it already is; it is safe to call many
-// times and from many goroutines, and it agrees with the GC path through
-// the Cleanable so that the memory is released exactly once.
+// times and from many goroutines, and it agrees with the garbage
+// collector's path (through cl, or the anchor's Disarm) so that the memory
+// is released exactly once.
 func (o *owner) free() {
-	if !o.state.CompareAndSwap(ownerLive, ownerFreed) {
+	if !o.claimed.CompareAndSwap(false, true) {
 		o.freedAgain() // a tracked double Free is reported (leak.go)
 		return
 	}
-	o.dead = true
-	switch {
-	case o.cl != nil:
-		// The cleaner runs rel.run, which must tell this Free from the
-		// garbage collector.
-		if o.rel != nil {
-			o.rel.byHand.Store(true)
+	o.flags |= flagFreed
+	if o.cl != nil {
+		// The Cleanable decides between this Free and the collector; its
+		// function is the collector's path, so Free's own is run here.
+		if o.cl.Cancel() {
+			o.rel.release(true)
 		}
-		o.cl.Clean()
-	case o.rel != nil:
+	} else if o.rel != nil {
 		o.rel.release(true)
 	}
-	// The release does not refer to the owner (an arena's is a separate
-	// object), so without this an owner whose Free is its last use could
-	// be collected while the release runs, and a tracked explicit-only
-	// owner's leak cleanup could report it lost while it is being freed.
+	// rel does not refer to the owner, so without this an owner whose Free
+	// is its last use could be collected while the release runs, and a
+	// tracked explicit-only owner's leak cleanup could report it lost
+	// while it is being freed.
 	runtime.KeepAlive(o)
-}
-
-// release is everything needed to give an allocation back: the memory,
-// what was reserved for it, and where it came from.
-type release struct {
-	mem      []byte // the allocation as obtained from the heap
-	size     int64  // bytes taken from the heap and reserved from the budget
-	capacity int64  // bytes asked for
-	alloc    *Allocator
-	fn       func() // Wrap's release function
-	// blk is where the memory came from in the allocator's heap, and the
-	// anchor through which the garbage collector releases a buffer with a
-	// cleaner (anchor.go: such owners have no cl).
-	blk block
-	// byHand is set by Free before it releases through cl, so that a
-	// release that finds it unset knows the garbage collector got there
-	// first. (Owners without cl release by calling release(true) directly.)
-	byHand atomic.Bool
-	// track is the leak-detection record of a tracked allocation; only
-	// leak.go sets it (atomically: an arena's owner may be tracked from
-	// several goroutines, and the cleanup goroutine reads it).
-	track atomic.Pointer[allocRecord]
-}
-
-// run is the release as a Cleanable runs it, by Free or by the garbage
-// collector, which byHand tells apart.
-func (r *release) run() { r.release(r.byHand.Load()) }
-
-// release gives the memory back; byHand says whether Free asked for it.
-func (r *release) release(byHand bool) {
-	if m := r.blk.arena; m != nil {
-		// An arena's leak record may be made by an Allocate that is still
-		// running; m.release reads it under the lock that orders the two.
-		m.release(&r.track, byHand)
-		return
-	}
-	if t := r.track.Load(); t != nil {
-		t.released(byHand)
-	}
-	if r.alloc != nil {
-		r.alloc.giveBack(r)
-	}
-	if r.fn != nil {
-		r.fn()
-	}
 }
 
 // Free releases the buffer's memory now, instead of when the garbage
 // collector finds the buffer unreachable (the JVM's Unsafe.invokeCleaner).
-// The memory returns to the allocator and its reservation to the budget.
+// The memory returns to where it came from and its reservation to the
+// budget.
 //
 // Free is idempotent: a second call, or the garbage collector coming later,
 // does nothing. After Free every data method of the buffer and its views

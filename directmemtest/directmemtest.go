@@ -51,10 +51,9 @@
 // parallel (t.Parallel) with one that calls VerifyNone may make it fail.
 // VerifyTestMain, which checks once after all tests, has no such problem.
 //
-// Pools other than "direct" are checked through the hooks directmem offers
-// them (directmem.RegisterLiveSource for live allocations,
-// directmem.RegisterPool for counts): a package such as mapped that
-// registers there is checked without this package knowing it.
+// Pools other than "direct" (directmem.NewPool, such as package mapped's
+// "mapped") are checked the same way: directmem tracks and counts their
+// buffers, so this package needs to know nothing of them.
 package directmemtest
 
 import (

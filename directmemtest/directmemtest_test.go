@@ -1,7 +1,6 @@
 package directmemtest_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -40,7 +39,7 @@ func newAllocator(noCleaner bool) *directmem.Allocator {
 //go:noinline
 func allocateHere(tb testing.TB, a *directmem.Allocator, capacity int) (*directmem.Buffer, int) {
 	_, _, line, _ := runtime.Caller(0)
-	buf, err := a.Allocate(context.Background(), capacity)
+	buf, err := a.Allocate(capacity)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,8 +4,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/offheap-go/offheap/directmemtest"
 	"go.uber.org/goleak"
+
+	"github.com/offheap-go/offheap/directmemtest"
 )
 
 // childEnv makes a re-run of this test binary a child of the subprocess

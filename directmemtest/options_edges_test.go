@@ -1,7 +1,6 @@
 package directmemtest_test
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -36,13 +35,13 @@ func TestUntrackedBytesAreTheExcess(t *testing.T) {
 	directmem.SetLeakDetection(directmem.LeakDisabled)
 	defer directmem.SetLeakDetection(prev)
 	a := newAllocator(false)
-	held, err := a.Allocate(context.Background(), 100000) // existed before the snapshot
+	held, err := a.Allocate(100000) // existed before the snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Free()
 	snap := directmemtest.IgnoreCurrent()
-	leaked, err := a.Allocate(context.Background(), 10)
+	leaked, err := a.Allocate(10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func main() {
 	}
 
 	// 3. A scratch buffer freed twice.
-	buf, err := scratch.Allocate(context.Background(), 128)
+	buf, err := scratch.Allocate(128)
 	check(err)
 	check(buf.Free())
 	check(buf.Free()) // Free is idempotent, but with tracking on this is reported
@@ -87,7 +87,7 @@ func handle(id int) {
 // parse copies input into an explicit-only scratch buffer and fails
 // without freeing it.
 func parse(a *directmem.Allocator, input []byte) error {
-	buf, err := a.Allocate(context.Background(), 1024)
+	buf, err := a.Allocate(1024)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func main() {
 	alloc := directmem.NewAllocator(directmem.Options{Budget: budget})
 
 	// 1. A buffer with the ByteBuffer cursor: put, flip, get.
-	buf, err := alloc.Allocate(ctx, 64)
+	buf, err := alloc.AllocateContext(ctx, 64)
 	check(err)
 	check(buf.PutInt32(42))
 	check(buf.PutFloat64(3.25))
@@ -50,7 +50,7 @@ func main() {
 	// GC, as java.nio.Bits.reserveMemory does.
 	start := time.Now()
 	for i := range 1000 {
-		b, err := alloc.Allocate(ctx, 256<<10)
+		b, err := alloc.AllocateContext(ctx, 256<<10)
 		if err != nil {
 			log.Fatalf("churn: allocation %d: %v", i, err)
 		}
@@ -64,7 +64,7 @@ func main() {
 	// the JVM's back-off, with the JVM's message.
 	var held []*directmem.Buffer
 	for {
-		b, err := alloc.Allocate(ctx, 16<<20)
+		b, err := alloc.AllocateContext(ctx, 16<<20)
 		if err != nil {
 			fmt.Printf("4. holding %d x 16 MiB, next: %v (errors.Is ErrOutOfDirectMemory: %v)\n",
 				len(held), err, errors.Is(err, limits.ErrOutOfDirectMemory))

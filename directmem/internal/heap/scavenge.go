@@ -1,7 +1,9 @@
-package directmem
+package heap
 
 import "runtime"
 
+// See heap.go.
+//
 // The scavenger gives idle memory back to the system: the second step of
 // the allocator's hysteresis (the first is that the heap keeps back a
 // bounded number of bytes of empty slabs and of freed large mappings, and
@@ -24,19 +26,19 @@ type gcTick struct{ _ *byte }
 
 // startScavenger starts the scavenger the first time the heap holds memory
 // that may go idle.
-func (h *heap) startScavenger() {
+func (h *Heap) startScavenger() {
 	if h.scavenging.Load() || !h.scavenging.CompareAndSwap(false, true) {
 		return
 	}
 	h.armScavenger()
 }
 
-func (h *heap) armScavenger() {
-	runtime.AddCleanup(&gcTick{}, (*heap).afterGC, h)
+func (h *Heap) armScavenger() {
+	runtime.AddCleanup(&gcTick{}, (*Heap).afterGC, h)
 }
 
 // afterGC is the sentinel's cleanup.
-func (h *heap) afterGC() {
+func (h *Heap) afterGC() {
 	h.epoch.Add(1)
 	h.trim()
 	h.armScavenger()
@@ -46,10 +48,18 @@ func (h *heap) afterGC() {
 // idle through a whole collection cycle by epoch now.
 func idleSince(since, now uint32) bool { return now-since >= 2 }
 
+// FreeIdle gives every idle byte back to the system now, as
+// debug.FreeOSMemory does for the Go heap: it ages everything idle by a
+// whole collection cycle, then trims.
+func (h *Heap) FreeIdle() {
+	h.epoch.Add(2)
+	h.trim()
+}
+
 // trim gives back what has been idle through a collection cycle.
-func (h *heap) trim() {
+func (h *Heap) trim() {
 	now := h.epoch.Load()
-	var unmap [][]byte
+	var unmap []*mapping
 	for _, s := range h.shards {
 		s.mu.Lock()
 		for c := range s.classes {
@@ -70,11 +80,11 @@ func (h *heap) trim() {
 		}
 		for c, l := range s.large {
 			keep := l[:0]
-			for _, e := range l {
-				if idleSince(e.since, now) {
-					unmap = append(unmap, e.mem)
+			for _, m := range l {
+				if idleSince(m.since, now) {
+					unmap = append(unmap, m)
 				} else {
-					keep = append(keep, e)
+					keep = append(keep, m)
 				}
 			}
 			clear(l[len(keep):])
@@ -89,8 +99,8 @@ func (h *heap) trim() {
 		}
 		s.mu.Unlock()
 	}
-	for _, mem := range unmap {
-		h.cachedLarge.Add(-int64(len(mem)))
-		unmapLarge(mem)
+	for _, m := range unmap {
+		h.cachedLarge.Add(-int64(m.size()))
+		m.unmap()
 	}
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package directmem
+package heap
 
 import (
 	"unsafe"

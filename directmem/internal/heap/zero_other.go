@@ -1,6 +1,6 @@
 //go:build !linux
 
-package directmem
+package heap
 
 // clearTouched zeroes mem, the first bytes of a reused large mapping. Only
 // Linux has the residency scan that lets it skip pages never touched

@@ -1,14 +1,14 @@
-package directmem
+package heap
 
 import (
 	"fmt"
 	"math/bits"
-	"runtime"
-	"sync/atomic"
 
 	"github.com/offheap-go/offheap/pagealign"
 )
 
+// See heap.go.
+//
 // A chunk is one anonymous mapping of chunkSize bytes, cut into
 // slabsPerChunk slabs of slabSize. Small buffers cost no mapping of their
 // own: a million 64-byte buffers are 16 chunks, 16 entries of the
@@ -18,7 +18,7 @@ import (
 // lock (shard, mem and slabs[i].chunk never change).
 type chunk struct {
 	mem   []byte // the mapping, as pagealign.Map returned it
-	shard *shard
+	shard *Shard
 	slabs [slabsPerChunk]slab
 	// freeMask has bit i set when slabs[i] is unused.
 	freeMask uint16
@@ -43,21 +43,12 @@ const (
 	maxEmptyChunks = 1
 )
 
-// maxEmptySlabBytes bounds the bytes of empty slabs the heap keeps back
-// from their chunks, all shards together. Keeping them spares a workload
-// that frees in bursts (buffers released by the garbage collector) from
-// giving pages back and faulting them in again each cycle; the bound and
-// the scavenger keep a burst from pinning memory. A variable so that tests
-// can lower it.
-var maxEmptySlabBytes atomic.Int64
-
-func init() { maxEmptySlabBytes.Store(128 << 20) }
-
-// dontNeedZeroes says whether MADV_DONTNEED leaves anonymous private pages
-// zero-filled, as on Linux (and VirtualFree's decommit on Windows); on
-// other systems the contents are undefined, so pages given back count as
-// dirty.
-var dontNeedZeroes = runtime.GOOS == "linux" || runtime.GOOS == "windows"
+// defaultMaxEmptySlabBytes bounds the bytes of empty slabs the heap keeps
+// back from their chunks, all shards together. Keeping them spares a
+// workload that frees in bursts (buffers released by the garbage
+// collector) from giving pages back and faulting them in again each
+// cycle; the bound and the scavenger keep a burst from pinning memory.
+const defaultMaxEmptySlabBytes = 128 << 20
 
 // chunkList is a doubly linked list of chunks.
 type chunkList struct{ head, tail *chunk }
@@ -100,7 +91,7 @@ func (l *chunkList) remove(c *chunk) {
 // none has one, and readies it for class. Chunks with used slabs are
 // preferred to empty ones (which sit at the back of the list), so that
 // empty chunks stay empty and can be unmapped. s.mu must be held.
-func (s *shard) newSlab(class int) (*slab, error) {
+func (s *Shard) newSlab(class int) (*slab, error) {
 	c := s.avail.head
 	if c == nil {
 		var err error
@@ -124,12 +115,12 @@ func (s *shard) newSlab(class int) (*slab, error) {
 }
 
 // mapChunk maps a new chunk and puts it at the front of the shard's list.
-func (s *shard) mapChunk() (*chunk, error) {
+func (s *Shard) mapChunk() (*chunk, error) {
 	mem, err := pagealign.Map(chunkSize)
 	if err != nil {
-		return nil, fmt.Errorf("directmem: mapping a %d-byte chunk for small buffers: %w", chunkSize, err)
+		return nil, fmt.Errorf("heap: mapping a %d-byte chunk for small buffers: %w", chunkSize, err)
 	}
-	theHeap.startScavenger()
+	s.h.startScavenger()
 	c := &chunk{mem: mem, shard: s, freeMask: allSlabsFree}
 	for i := range c.slabs {
 		sl := &c.slabs[i]
@@ -148,7 +139,7 @@ func (s *shard) mapChunk() (*chunk, error) {
 // empty counts as idle since then. s.mu must be held: the system calls
 // take microseconds, but this path is taken only beyond maxEmptySlabBytes
 // and by the scavenger.
-func (s *shard) releaseSlab(sl *slab, idle uint32) {
+func (s *Shard) releaseSlab(sl *slab, idle uint32) {
 	c := sl.chunk
 	bit := uint16(1) << sl.pos
 	if err := pagealign.Advise(sl.mem, pagealign.AdviseDontNeed); err == nil && dontNeedZeroes {
@@ -175,14 +166,14 @@ func (s *shard) releaseSlab(sl *slab, idle uint32) {
 }
 
 // unmapChunk unmaps an empty chunk. s.mu must be held.
-func (s *shard) unmapChunk(c *chunk) {
+func (s *Shard) unmapChunk(c *chunk) {
 	s.avail.remove(c)
 	s.emptyChunks--
 	s.nchunks--
 	if err := pagealign.Unmap(c.mem); err != nil {
 		// Unmap fails only for a slice that is not a region: the chunk's
 		// own mapping, so the allocator lost track of its memory.
-		panic(fmt.Sprintf("directmem: unmapping a chunk: %v", err))
+		panic(fmt.Sprintf("heap: unmapping a chunk: %v", err))
 	}
 	c.mem = nil
 }

@@ -1,5 +1,7 @@
-package directmem
+package heap
 
+// See heap.go.
+//
 // A slab is slabSize bytes of a chunk cut into equal slots of one small
 // class. Slots never move and are never split: a slab serves its class
 // until every slot is free again, then goes back to its chunk.
@@ -79,7 +81,7 @@ func (sl *slab) put(idx uint32) {
 	if sl.inuse == 0 || idx >= sl.bump {
 		// The owner's state makes every release run once; a slot coming
 		// back twice means the allocator's own bookkeeping is broken.
-		panic("directmem: slot freed twice or never handed out")
+		panic("heap: slot freed twice or never handed out")
 	}
 	sl.inuse--
 	sl.free = append(sl.free, idx)
@@ -120,29 +122,29 @@ type classState struct {
 	cur     *slab    // where slots come from; nil until the first one
 	partial slabList // other slabs with free slots
 	// empty holds slabs whose slots are all free, kept back from their
-	// chunks (dirty, ready to reuse) within maxEmptySlabBytes, the most
+	// chunks (dirty, ready to reuse) within the heap's bound, the most
 	// recently emptied first; the scavenger gives back those that stay
 	// unused through a collection.
 	empty slabList
 }
 
-// takeSlot hands out a slot of class from the shard. s.mu must be held.
-func (s *shard) takeSlot(class int) (*slab, uint32, bool, error) {
-	cs := &s.classes[class]
+// TakeSmall hands out a slot of small class c and reports whether its
+// bytes are known to be zero. s must be locked.
+func (s *Shard) TakeSmall(c Class) (mem []byte, b Block, zeroed bool, err error) {
+	cs := &s.classes[c]
 	sl := cs.cur
 	if sl == nil || sl.full() {
-		var err error
-		if sl, err = s.refill(cs, class); err != nil {
-			return nil, 0, false, err
+		if sl, err = s.refill(cs, int(c)); err != nil {
+			return nil, Block{}, false, err
 		}
 	}
 	idx, zeroed := sl.take()
-	return sl, idx, zeroed, nil
+	return sl.slot(idx), Block{slab: sl, slot: idx}, zeroed, nil
 }
 
 // refill replaces the class's current slab, which is full or missing: by a
 // partial slab, else a kept empty one, else a new slab from a chunk.
-func (s *shard) refill(cs *classState, class int) (*slab, error) {
+func (s *Shard) refill(cs *classState, class int) (*slab, error) {
 	var sl *slab
 	switch {
 	case cs.partial.head != nil:
@@ -151,7 +153,7 @@ func (s *shard) refill(cs *classState, class int) (*slab, error) {
 	case cs.empty.head != nil:
 		sl = cs.empty.head
 		cs.empty.remove(sl)
-		theHeap.emptySlabBytes.Add(-slabSize)
+		s.h.emptySlabBytes.Add(-slabSize)
 	default:
 		var err error
 		if sl, err = s.newSlab(class); err != nil {
@@ -166,13 +168,14 @@ func (s *shard) refill(cs *classState, class int) (*slab, error) {
 	return sl, nil
 }
 
-// putSlot takes back slot idx of sl. An empty slab that is not the current
-// one is kept in the class's empty list while the heap's kept empty slabs
-// stay within maxEmptySlabBytes, and otherwise goes back to its chunk with
-// its pages given back to the system: a burst of frees pins a bounded
-// amount of memory, and the scavenger returns the rest after a collection.
-// s.mu must be held.
-func (s *shard) putSlot(sl *slab, idx uint32) {
+// putSmall is Put of a small block: it takes back a small block, whose shard (Block.Shard) s is. An
+// empty slab that is not the current one is kept in the class's empty
+// list while the heap's kept empty slabs stay within its bound, and
+// otherwise goes back to its chunk with its pages given back to the
+// system: a burst of frees pins a bounded amount of memory, and the
+// scavenger returns the rest after a collection. s must be locked.
+func (s *Shard) putSmall(b Block) {
+	sl, idx := b.slab, b.slot
 	sl.put(idx)
 	cs := &s.classes[sl.class]
 	switch sl.where {
@@ -180,7 +183,7 @@ func (s *shard) putSlot(sl *slab, idx uint32) {
 		// It stays, even empty: the next allocation wants it. The
 		// scavenger gives it back if it stays empty for a while.
 		if sl.inuse == 0 {
-			sl.since = theHeap.epoch.Load()
+			sl.since = s.h.epoch.Load()
 		}
 		return
 	case slabFull:
@@ -191,13 +194,13 @@ func (s *shard) putSlot(sl *slab, idx uint32) {
 		return
 	}
 	cs.partial.remove(sl)
-	if theHeap.emptySlabBytes.Add(slabSize) <= maxEmptySlabBytes.Load() {
+	if s.h.emptySlabBytes.Add(slabSize) <= s.h.maxEmptySlabBytes.Load() {
 		sl.reset()
 		sl.where = slabEmpty
-		sl.since = theHeap.epoch.Load()
+		sl.since = s.h.epoch.Load()
 		cs.empty.push(sl)
 		return
 	}
-	theHeap.emptySlabBytes.Add(-slabSize)
-	s.releaseSlab(sl, theHeap.epoch.Load())
+	s.h.emptySlabBytes.Add(-slabSize)
+	s.releaseSlab(sl, s.h.epoch.Load())
 }

@@ -1,0 +1,167 @@
+package directmem
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/offheap-go/offheap/cleaner"
+	"github.com/offheap-go/offheap/internal/cleanup"
+)
+
+// Pool is a named pool of buffers over memory this package did not
+// allocate: file mappings (package mapped's "mapped" pool, the JVM's
+// "mapped" BufferPoolMXBean), memory from C or from a device. Its buffers
+// are full Buffers, with everything a direct buffer has: the cursor, typed
+// access, views, the io interfaces, ErrFreed after Free, and a release
+// that runs exactly once, by Free or by the garbage collector. The pool
+// counts them (Pools lists it after "direct"), and leak detection tracks
+// them as the pool's (Live, LeaksSince, and so package directmemtest).
+//
+// Memory in a pool is not reserved from any budget: as in the JVM, mapped
+// memory does not count against MaxDirectMemorySize. A Pool is safe for
+// concurrent use.
+type Pool struct {
+	name string
+	mu   sync.Mutex
+	counts
+}
+
+// Memory describes memory given to Pool.Wrap.
+type Memory struct {
+	// Bytes is the memory: the buffer's capacity is len(Bytes).
+	Bytes []byte
+	// Used is what the memory takes, counted in the pool's MemoryUsed:
+	// more than len(Bytes) when it comes in larger units (a mapping's
+	// whole pages, from the page boundary before Bytes). 0 means len(Bytes).
+	Used int64
+	// Release gives the memory back (munmap, C's free). It runs exactly
+	// once: when the root buffer is freed or, if it never is, after it and
+	// all its views have become unreachable. It must not refer to the
+	// buffer (or it would keep it reachable forever) and must not call
+	// runtime.Goexit; a panic in it is reported to cleaner's panic handler.
+	// Nil means there is nothing to run.
+	Release func()
+	// MayFault says that touching the memory may raise a memory fault: a
+	// mapping of a file that can be truncated under it, or a sparse file
+	// on a full disk (SIGBUS). Every data method of the buffer and of its
+	// views then returns an error matching ErrFault instead of crashing
+	// the process. Bytes stays a raw slice: read it under Guard.
+	MayFault bool
+	// ReadOnly makes the buffer read-only, as a read-only mapping must be.
+	ReadOnly bool
+	// Detail describes the memory in leak reports and in Live, for
+	// example the file, offset and mode of a mapping.
+	Detail string
+}
+
+var (
+	poolsMu sync.Mutex
+	pools   []*Pool
+)
+
+// NewPool returns a new, empty pool, listed by Pools after "direct" and
+// the pools made before it. Pools live as long as the process, like the
+// JVM's BufferPoolMXBeans: make one per kind of memory, not per buffer.
+// NewPool panics if name is empty, "direct", or the name of a pool
+// already made, as expvar.Publish does for a name in use.
+func NewPool(name string) *Pool {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	if name == "" || name == poolDirect || slices.ContainsFunc(pools, func(p *Pool) bool { return p.name == name }) {
+		panic(fmt.Sprintf("directmem.NewPool: pool name %q is empty or in use", name))
+	}
+	p := &Pool{name: name}
+	pools = append(pools, p)
+	return p
+}
+
+// Name returns the pool's name.
+func (p *Pool) Name() string { return p.name }
+
+// Stats returns the pool's statistics: the buffers of Wrap not yet
+// released, exact at the moment it is read.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Name: p.name, Count: p.count, TotalCapacity: p.capacity, MemoryUsed: p.used}
+}
+
+// Wrap returns a buffer over m.Bytes, counted in the pool until it is
+// released: position 0, limit at capacity, big-endian, read-only if
+// m.ReadOnly. The buffer owns the memory: Free runs m.Release, and so
+// does the garbage collector if Free never comes. Views of it (Slice,
+// Duplicate, AsReadOnly) keep the memory alive and cannot free it.
+func (p *Pool) Wrap(m Memory) *Buffer {
+	return wrap(p, m)
+}
+
+// Wrap returns a Buffer over memory this package did not allocate, in no
+// pool: memory from C, from a device, or from another allocator. release,
+// if not nil, runs exactly once, when the buffer is freed or, failing that,
+// after it and all its views become unreachable; it must not refer to the
+// buffer. A wrapped buffer is not counted in any pool or budget, nor
+// tracked by leak detection; Pool.Wrap is the way to have all three.
+func Wrap(mem []byte, release func()) *Buffer {
+	return wrap(nil, Memory{Bytes: mem, Release: release})
+}
+
+// external is the releaser of memory given to Wrap.
+type external struct {
+	pool           *Pool
+	capacity, used int64
+	fn             func()
+	track          *allocRecord
+}
+
+func wrap(p *Pool, m Memory) *Buffer {
+	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
+	o := &owner{}
+	if m.MayFault {
+		o.flags = flagMayFault
+	}
+	if p != nil || m.Release != nil {
+		used := m.Used
+		if used == 0 {
+			used = int64(len(mem))
+		}
+		e := &external{pool: p, capacity: int64(len(mem)), used: used, fn: m.Release}
+		o.rel = e
+		if p != nil {
+			p.mu.Lock()
+			p.add(e.capacity, e.used)
+			p.mu.Unlock()
+			e.track = track(o, p.name, m.Detail, e.capacity, false)
+		}
+		o.cl = cleaner.Register(o, e.releaseCollected)
+	}
+	b := newBuffer(mem, o)
+	b.readOnly = m.ReadOnly
+	return b
+}
+
+func (e *external) release(byHand bool) {
+	if e.track != nil {
+		e.track.released(byHand)
+	}
+	if p := e.pool; p != nil {
+		p.mu.Lock()
+		p.count--
+		p.capacity -= e.capacity
+		p.used -= e.used
+		p.mu.Unlock()
+	}
+	if fn := e.fn; fn != nil {
+		e.fn = nil
+		if byHand {
+			// The collector's path contains a panic on its own (cleaner).
+			cleanup.RunContained(fn)
+		} else {
+			fn()
+		}
+	}
+}
+
+func (e *external) releaseCollected() { e.release(false) }
+
+func (e *external) record() *allocRecord { return e.track }
