@@ -35,7 +35,7 @@ func mapTwoVMAs(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pagealign.Protect(region[ps:], pagealign.ProtRead); err != nil {
+	if err := unix.Mprotect(region[ps:2*ps], unix.PROT_READ); err != nil {
 		t.Fatal(err)
 	}
 	region[0] = 1 // touch it, as a real user would

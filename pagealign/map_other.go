@@ -17,6 +17,3 @@ func Unmap(b []byte) error { return errors.ErrUnsupported }
 
 // Advise is not supported on this system.
 func Advise(b []byte, advice Advice) error { return errors.ErrUnsupported }
-
-// Protect is not supported on this system.
-func Protect(b []byte, prot Prot) error { return errors.ErrUnsupported }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,7 +176,7 @@ func TestUnmapNotRegion(t *testing.T) {
 	runtime.KeepAlive(heap)
 }
 
-func TestAdviseProtectNotRegion(t *testing.T) {
+func TestAdviseNotRegion(t *testing.T) {
 	region, _ := mapRegion(t, 2*pagealign.PageSize())
 	// Misaligned starts, and a page-aligned slice whose length rounds up
 	// past its capacity: whole pages would reach bytes it does not cover.
@@ -185,17 +184,11 @@ func TestAdviseProtectNotRegion(t *testing.T) {
 		if err := pagealign.Advise(b, pagealign.AdviseDontNeed); !errors.Is(err, pagealign.ErrNotRegion) {
 			t.Errorf("Advise of a slice at %#x = %v, want ErrNotRegion", addrOf(b), err)
 		}
-		if err := pagealign.Protect(b, pagealign.ProtRead); !errors.Is(err, pagealign.ErrNotRegion) {
-			t.Errorf("Protect of a slice at %#x = %v, want ErrNotRegion", addrOf(b), err)
-		}
 	}
-	// Empty slices are a no-op, like madvise/mprotect of zero bytes.
+	// Empty slices are a no-op, like madvise of zero bytes.
 	for _, b := range [][]byte{nil, region[:0], region[1:1]} {
 		if err := pagealign.Advise(b, pagealign.AdviseDontNeed); err != nil {
 			t.Errorf("Advise of an empty slice: %v", err)
-		}
-		if err := pagealign.Protect(b, pagealign.ProtNone); err != nil {
-			t.Errorf("Protect of an empty slice: %v", err)
 		}
 	}
 	// The region is still read-write and keeps its contents.
@@ -286,104 +279,6 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 	}
 }
 
-// access reads or writes *p with faults turned into panics, and returns the
-// recovered panic value (nil if the access succeeded).
-func access(p *byte, write bool) (recovered any) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { recovered = recover() }()
-	if write {
-		*p = 42
-	} else {
-		sink = *p
-	}
-	return nil
-}
-
-var sink byte
-
-// faultAddr checks that v is the panic of a memory fault and returns the
-// faulting address.
-func faultAddr(t *testing.T, v any) uintptr {
-	t.Helper()
-	if v == nil {
-		t.Fatal("access did not fault")
-	}
-	if _, ok := v.(runtime.Error); !ok {
-		t.Fatalf("fault panicked with %T (%v), want a runtime.Error", v, v)
-	}
-	fault, ok := v.(interface{ Addr() uintptr })
-	if !ok {
-		t.Fatalf("fault panic %T (%v) has no Addr method", v, v)
-	}
-	return fault.Addr()
-}
-
-func TestProtect(t *testing.T) {
-	ps := pagealign.PageSize()
-	region, unmap := mapRegion(t, 2*ps)
-	region[0], region[ps] = 1, 2
-	first, second := &region[0], &region[ps]
-
-	// Read-only first page: reads work, writes fault at the written address.
-	if err := pagealign.Protect(region[:ps], pagealign.ProtRead); err != nil {
-		t.Fatal(err)
-	}
-	if v := access(first, false); v != nil {
-		t.Fatalf("reading a read-only page: %v", v)
-	}
-	if sink != 1 {
-		t.Fatalf("read %d from a read-only page, want 1", sink)
-	}
-	v := access(first, true)
-	if a := faultAddr(t, v); a != uintptr(unsafe.Pointer(first)) {
-		t.Errorf("fault at %#x, want %#x", a, uintptr(unsafe.Pointer(first)))
-	}
-	// The second page keeps its protection.
-	if v := access(second, true); v != nil {
-		t.Fatalf("writing the page after the protected one: %v", v)
-	}
-
-	// No access: even reads fault.
-	if err := pagealign.Protect(region[:1], pagealign.ProtNone); err != nil {
-		t.Fatal(err)
-	}
-	faultAddr(t, access(first, false))
-
-	// Restore read-write: the write now lands and the old contents survived.
-	if err := pagealign.Protect(region, pagealign.ProtRead|pagealign.ProtWrite); err != nil {
-		t.Fatal(err)
-	}
-	if region[0] != 1 || region[ps] != 42 {
-		t.Fatalf("contents after Protect = %d, %d; want 1, 42", region[0], region[ps])
-	}
-	if v := access(first, true); v != nil {
-		t.Fatalf("writing after restoring ProtRead|ProtWrite: %v", v)
-	}
-	if region[0] != 42 {
-		t.Fatalf("region[0] = %d, want 42", region[0])
-	}
-	unmap()
-}
-
-func TestProtectUnmapsReadOnly(t *testing.T) {
-	// A region can be unmapped whatever its protection.
-	region, unmap := mapRegion(t, pagealign.PageSize())
-	if err := pagealign.Protect(region, pagealign.ProtNone); err != nil {
-		t.Fatal(err)
-	}
-	unmap()
-}
-
-func TestProtectUnknownBits(t *testing.T) {
-	region, _ := mapRegion(t, pagealign.PageSize())
-	for _, p := range []pagealign.Prot{4, 8, pagealign.ProtRead | 16, -1} {
-		if err := pagealign.Protect(region, p); err == nil {
-			t.Errorf("Protect(%#x) succeeded", int(p))
-		}
-	}
-	region[0] = 1 // still read-write
-}
-
 func ExampleMap() {
 	region, err := pagealign.Map(100)
 	if err != nil {
@@ -398,7 +293,7 @@ func ExampleMap() {
 	start := uintptr(unsafe.Pointer(&region[0]))
 	fmt.Println("len:", len(region))
 	fmt.Println("whole pages:", cap(region) == pagealign.PageSize())
-	fmt.Println("page-aligned:", pagealign.IsAligned(start, uintptr(pagealign.PageSize())))
+	fmt.Println("page-aligned:", start%uintptr(pagealign.PageSize()) == 0)
 	fmt.Println("zeroed:", region[0] == 0 && region[99] == 0)
 
 	_, err = pagealign.Map(0)

@@ -79,32 +79,3 @@ func Advise(b []byte, advice Advice) error {
 	}
 	return nil
 }
-
-// Protect sets the access allowed to the pages covering b (mprotect(2)).
-// b must start on a page boundary; its length is rounded up to whole pages,
-// which must lie within cap(b) (ErrNotRegion otherwise).
-// Touching a page in a way its protection forbids raises SIGSEGV, which Go
-// turns into a panic only under debug.SetPanicOnFault.
-func Protect(b []byte, prot Prot) error {
-	if len(b) == 0 {
-		return nil
-	}
-	n, err := checkPages(b)
-	if err != nil {
-		return err
-	}
-	if prot&^(ProtRead|ProtWrite) != 0 {
-		return fmt.Errorf("pagealign: unknown protection bits %#x", int(prot))
-	}
-	p := unix.PROT_NONE
-	if prot&ProtRead != 0 {
-		p |= unix.PROT_READ
-	}
-	if prot&ProtWrite != 0 {
-		p |= unix.PROT_WRITE
-	}
-	if err := unix.Mprotect(b[:n], p); err != nil {
-		return fmt.Errorf("pagealign: mprotect of %d bytes: %w", len(b), err)
-	}
-	return nil
-}

@@ -63,30 +63,3 @@ func Advise(b []byte, advice Advice) error {
 	}
 	return fmt.Errorf("pagealign: unknown advice %d", int(advice))
 }
-
-// Protect sets the access allowed to the pages covering b (VirtualProtect).
-func Protect(b []byte, prot Prot) error {
-	if len(b) == 0 {
-		return nil
-	}
-	size, err := checkPages(b)
-	if err != nil {
-		return err
-	}
-	var p uint32
-	switch prot {
-	case ProtNone:
-		p = windows.PAGE_NOACCESS
-	case ProtRead:
-		p = windows.PAGE_READONLY
-	case ProtRead | ProtWrite, ProtWrite:
-		p = windows.PAGE_READWRITE
-	default:
-		return fmt.Errorf("pagealign: unknown protection bits %#x", int(prot))
-	}
-	var old uint32
-	if err := windows.VirtualProtect(addr(b), uintptr(size), p, &old); err != nil {
-		return fmt.Errorf("pagealign: VirtualProtect of %d bytes: %w", len(b), err)
-	}
-	return nil
-}

@@ -9,10 +9,10 @@ import (
 // large to round up to whole pages.
 var ErrInvalidSize = errors.New("pagealign: invalid region size")
 
-// ErrNotRegion is returned by [Unmap], [Advise] and [Protect] for a slice
-// that does not start on a page boundary, and by [Unmap] for an empty
-// (zero-capacity) slice: neither can be (the start of) a region returned by
-// [Map]. [Advise] and [Protect] of a zero-length slice do nothing.
+// ErrNotRegion is returned by [Unmap] and [Advise] for a slice that does not
+// start on a page boundary, and by [Unmap] for an empty (zero-capacity)
+// slice: neither can be (the start of) a region returned by [Map]. [Advise]
+// of a zero-length slice does nothing.
 var ErrNotRegion = errors.New("pagealign: not a page-aligned region")
 
 // Advice is a hint about how a region will be used, passed to [Advise]
@@ -51,16 +51,6 @@ func (a Advice) String() string {
 	return fmt.Sprintf("Advice(%d)", int(a))
 }
 
-// Prot is the access a region allows, passed to [Protect] (mprotect(2)).
-type Prot int
-
-// Protection bits; combine ProtRead|ProtWrite for read-write.
-const (
-	ProtNone  Prot = 0
-	ProtRead  Prot = 1 << 0
-	ProtWrite Prot = 1 << 1
-)
-
 // checkRegion rejects a slice that cannot be (the start of) a region handed
 // out by Map and returns the length of the pages behind it: its capacity,
 // which Map set to a whole number of pages.
@@ -68,13 +58,13 @@ func checkRegion(b []byte) (int, error) {
 	if cap(b) == 0 {
 		return 0, fmt.Errorf("%w: empty slice", ErrNotRegion)
 	}
-	if !IsAligned(addr(b), uintptr(pageSize)) {
+	if addr(b)&uintptr(pageSize-1) != 0 {
 		return 0, fmt.Errorf("%w: start %#x is not a multiple of the page size %d", ErrNotRegion, addr(b), pageSize)
 	}
 	return AlignUp(cap(b), pageSize), nil
 }
 
-// checkPages validates b for Advise and Protect, which act on whole pages:
+// checkPages validates b for Advise, which act on whole pages:
 // b must start on a page boundary, and its length rounded up to whole pages
 // must stay within its capacity, so that the call never reaches memory the
 // slice does not cover (a slice from Map always passes). It returns the
