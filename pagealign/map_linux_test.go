@@ -28,18 +28,19 @@ func mappingCount(t *testing.T) int {
 // region is two VMAs whose edges differ in protection from any neighbouring
 // region's: the kernel cannot merge leaked regions into one line of
 // /proc/self/maps, and each one leaked shows.
-func mapTwoVMAs(t *testing.T) []byte {
+func mapTwoVMAs(t *testing.T) *pagealign.Region {
 	t.Helper()
 	ps := pagealign.PageSize()
-	region, err := pagealign.Map(2 * ps)
+	r, err := pagealign.Map(2 * ps)
 	if err != nil {
 		t.Fatal(err)
 	}
+	region := r.Bytes()
 	if err := unix.Mprotect(region[ps:2*ps], unix.PROT_READ); err != nil {
 		t.Fatal(err)
 	}
 	region[0] = 1 // touch it, as a real user would
-	return region
+	return r
 }
 
 func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
@@ -53,13 +54,13 @@ func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
 
 	// Calibrate: regions that stay mapped do show up, one or more lines each.
 	before := mappingCount(t)
-	var live [][]byte
+	var live []*pagealign.Region
 	for range held {
 		live = append(live, mapTwoVMAs(t))
 	}
 	during := mappingCount(t)
 	for _, r := range live {
-		if err := pagealign.Unmap(r); err != nil {
+		if err := r.Unmap(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +70,7 @@ func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
 
 	before = mappingCount(t)
 	for range rounds {
-		if err := pagealign.Unmap(mapTwoVMAs(t)); err != nil {
+		if err := mapTwoVMAs(t).Unmap(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,9 +88,9 @@ func TestMapENOMEM(t *testing.T) {
 		t.Skip("a 32-bit address space may have room for MaxInt bytes")
 	}
 	n := math.MaxInt &^ (pagealign.PageSize() - 1)
-	region, err := pagealign.Map(n)
+	r, err := pagealign.Map(n)
 	if err == nil {
-		_ = pagealign.Unmap(region)
+		_ = r.Unmap()
 		t.Fatalf("Map(%d) succeeded", n)
 	}
 	if errors.Is(err, pagealign.ErrInvalidSize) {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -16,38 +17,51 @@ import (
 // addrOf is the address of b's first byte (also for empty slices).
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
-// mapRegion maps n bytes, skipping the test where mapping is unsupported. It
-// returns the region and a function that unmaps it exactly once; the test's
-// cleanup unmaps it if the test did not, so a failing test does not leak.
-func mapRegion(t testing.TB, n int) (region []byte, unmap func()) {
+// mapRegion maps n bytes, skipping the test where mapping is unsupported.
+// It returns the region and its memory; the test's cleanup unmaps the region,
+// which does nothing if the test unmapped it already.
+func mapRegion(t testing.TB, n int) (*pagealign.Region, []byte) {
 	t.Helper()
-	region, err := pagealign.Map(n)
+	r, err := pagealign.Map(n)
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skipf("Map is not supported on %s", runtime.GOOS)
 	}
 	if err != nil {
 		t.Fatalf("Map(%d): %v", n, err)
 	}
-	done := false
-	unmap = func() {
-		t.Helper()
-		if done {
-			return
-		}
-		done = true
-		if err := pagealign.Unmap(region); err != nil {
+	t.Cleanup(func() {
+		if err := r.Unmap(); err != nil {
 			t.Errorf("Unmap of the %d-byte region: %v", n, err)
 		}
+	})
+	return r, r.Bytes()
+}
+
+// fill writes a pattern derived from seed over all of b, capacity included.
+func fill(b []byte, seed byte) {
+	b = b[:cap(b)]
+	for i := range b {
+		b[i] = byte(i*7) + seed
 	}
-	t.Cleanup(unmap)
-	return region, unmap
+}
+
+// checkFill reports the first byte of b (capacity included) that does not
+// hold fill's pattern for seed.
+func checkFill(t *testing.T, b []byte, seed byte) {
+	t.Helper()
+	b = b[:cap(b)]
+	for i, c := range b {
+		if want := byte(i*7) + seed; c != want {
+			t.Fatalf("byte %d = %#x, want %#x", i, c, want)
+		}
+	}
 }
 
 func TestMap(t *testing.T) {
 	ps := pagealign.PageSize()
 	for _, n := range []int{1, 100, ps - 1, ps, ps + 1, 2*ps - 1, 10 * ps, 10*ps + 1, 1 << 20} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			region, unmap := mapRegion(t, n)
+			r, region := mapRegion(t, n)
 			if len(region) != n {
 				t.Errorf("len = %d, want %d", len(region), n)
 			}
@@ -64,23 +78,24 @@ func TestMap(t *testing.T) {
 				}
 			}
 			// Writable over the whole capacity, not only the length.
-			for i := range full {
-				full[i] = byte(i*7 + 1)
+			fill(region, 1)
+			checkFill(t, region, 1)
+			// Bytes hands out the same memory every time.
+			if again := r.Bytes(); addrOf(again) != addrOf(region) || len(again) != n || cap(again) != cap(region) {
+				t.Errorf("second Bytes() = %#x len %d cap %d, first %#x len %d cap %d",
+					addrOf(again), len(again), cap(again), addrOf(region), n, cap(region))
 			}
-			for i, c := range full {
-				if c != byte(i*7+1) {
-					t.Fatalf("byte %d reads back %#x, want %#x", i, c, byte(i*7+1))
-				}
+			if err := r.Unmap(); err != nil {
+				t.Fatal(err)
 			}
-			unmap()
 		})
 	}
 }
 
 func TestMapDistinct(t *testing.T) {
 	// Two live regions never overlap, and writes to one do not show in the other.
-	a, _ := mapRegion(t, 1)
-	b, _ := mapRegion(t, 1)
+	_, a := mapRegion(t, 1)
+	_, b := mapRegion(t, 1)
 	if addrOf(a) == addrOf(b) {
 		t.Fatalf("two live regions at the same address %#x", addrOf(a))
 	}
@@ -94,17 +109,17 @@ func TestMapInvalidSize(t *testing.T) {
 	ps := pagealign.PageSize()
 	for _, n := range []int{0, -1, -ps, math.MinInt, math.MaxInt, math.MaxInt - ps + 2} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			region, err := pagealign.Map(n)
+			r, err := pagealign.Map(n)
 			if err == nil {
 				// Do not leave it mapped even though the test fails.
-				_ = pagealign.Unmap(region)
-				t.Fatalf("Map(%d) succeeded with len %d, cap %d", n, len(region), cap(region))
+				_ = r.Unmap()
+				t.Fatalf("Map(%d) succeeded with %d bytes", n, len(r.Bytes()))
 			}
 			if !errors.Is(err, pagealign.ErrInvalidSize) {
 				t.Fatalf("Map(%d) error = %v, want ErrInvalidSize", n, err)
 			}
-			if region != nil {
-				t.Errorf("Map(%d) returned a non-nil slice with its error", n)
+			if r != nil {
+				t.Errorf("Map(%d) returned a non-nil region with its error", n)
 			}
 			if !strings.Contains(err.Error(), strconv.Itoa(n)) {
 				t.Errorf("Map(%d) error %q does not name the size", n, err)
@@ -113,71 +128,99 @@ func TestMapInvalidSize(t *testing.T) {
 	}
 }
 
-func TestUnmapReslice(t *testing.T) {
+func TestUnmapTwice(t *testing.T) {
+	// The bug this API exists for: region A is unmapped, the system hands its
+	// addresses to region B, and a second unmap of A must not take them from B.
+	// Where B lands does not matter; the test only needs B intact.
+	const n = 64 << 10
+	a, mem := mapRegion(t, n)
+	fill(mem, 1)
+	if err := a.Unmap(); err != nil {
+		t.Fatalf("first Unmap: %v", err)
+	}
+	if got := a.Bytes(); got != nil {
+		t.Fatalf("Bytes after Unmap = %d bytes at %#x, want nil", len(got), addrOf(got))
+	}
+	b, memB := mapRegion(t, n)
+	fill(memB, 2)
+	for i := range 3 {
+		if err := a.Unmap(); err != nil {
+			t.Fatalf("Unmap number %d of an unmapped region: %v", i+2, err)
+		}
+	}
+	// A fault here kills the test binary, which is the failure.
+	checkFill(t, b.Bytes(), 2)
+	fill(b.Bytes(), 3)
+	checkFill(t, b.Bytes(), 3)
+}
+
+func TestUnmapConcurrent(t *testing.T) {
+	// Many goroutines unmap A while another maps B, which may land where A
+	// was: every Unmap returns nil, and none of them unmaps B. (Unmaps that
+	// all ran before B was mapped would not show a double munmap; rounds
+	// where B is mapped between two of them would, by faulting below.)
+	const callers = 16
 	ps := pagealign.PageSize()
-	for _, k := range []int{0, 1, ps, 3*ps + 5} {
-		t.Run(strconv.Itoa(k), func(t *testing.T) {
-			region, err := pagealign.Map(4 * ps)
-			if errors.Is(err, errors.ErrUnsupported) {
-				t.Skipf("Map is not supported on %s", runtime.GOOS)
-			}
+	for range 50 {
+		a, mem := mapRegion(t, 4*ps)
+		fill(mem, 1)
+		var (
+			start, done sync.WaitGroup
+			errs        = make([]error, callers)
+			b           *pagealign.Region
+			errB        error
+		)
+		start.Add(1)
+		done.Add(callers + 1)
+		for i := range callers {
+			go func() {
+				defer done.Done()
+				start.Wait()
+				errs[i] = a.Unmap()
+			}()
+		}
+		go func() {
+			defer done.Done()
+			start.Wait()
+			b, errB = pagealign.Map(4 * ps)
+		}()
+		start.Done()
+		done.Wait()
+		if errB != nil {
+			t.Fatal(errB)
+		}
+		for i, err := range errs {
 			if err != nil {
-				t.Fatal(err)
+				t.Errorf("concurrent Unmap %d: %v", i, err)
 			}
-			// region[:k] keeps the capacity, which is what Unmap uses.
-			if err := pagealign.Unmap(region[:k]); err != nil {
-				t.Fatalf("Unmap(region[:%d]): %v", k, err)
-			}
-		})
+		}
+		if a.Bytes() != nil {
+			t.Error("Bytes after concurrent Unmaps is not nil")
+		}
+		fill(b.Bytes(), 2)
+		checkFill(t, b.Bytes(), 2)
+		if err := b.Unmap(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-func TestUnmapNotRegion(t *testing.T) {
-	ps := pagealign.PageSize()
-	region, _ := mapRegion(t, 2*ps)
-
-	// A heap slice that does not start on a page boundary.
-	heap := make([]byte, 3*ps)
-	off := 1
-	if addrOf(heap[off:])%uintptr(ps) == 0 {
-		off = 2
+func TestZeroRegion(t *testing.T) {
+	// A Region not made by Map maps nothing: no memory, and an Unmap that
+	// must not pass a nil address to munmap.
+	var r pagealign.Region
+	if b := r.Bytes(); b != nil {
+		t.Fatalf("zero Region's Bytes = %d bytes, want nil", len(b))
 	}
-	heapUnaligned := heap[off:]
-
-	tests := []struct {
-		name string
-		b    []byte
-	}{
-		{"nil", nil},
-		{"empty", []byte{}},
-		{"zero-capacity reslice", region[:0:0]},
-		{"region[1:]", region[1:]},
-		{"region[ps-1:]", region[ps-1:]},
-		{"region[1:1]", region[1:1]},
-		{"unaligned heap slice", heapUnaligned},
-		{"small heap slice", make([]byte, 3)[1:]},
+	for range 2 {
+		if err := r.Unmap(); err != nil {
+			t.Fatalf("zero Region's Unmap: %v", err)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := pagealign.Unmap(tt.b)
-			if !errors.Is(err, pagealign.ErrNotRegion) {
-				t.Fatalf("Unmap = %v, want ErrNotRegion", err)
-			}
-		})
-	}
-	// None of the rejected calls unmapped anything: the region is still usable.
-	full := region[:cap(region)]
-	for i := range full {
-		full[i] = 0xA5
-	}
-	if err := pagealign.Advise(region, pagealign.AdviseNormal); err != nil {
-		t.Fatal(err)
-	}
-	runtime.KeepAlive(heap)
 }
 
 func TestAdviseNotRegion(t *testing.T) {
-	region, _ := mapRegion(t, 2*pagealign.PageSize())
+	_, region := mapRegion(t, 2*pagealign.PageSize())
 	// Misaligned starts, and a page-aligned slice whose length rounds up
 	// past its capacity: whole pages would reach bytes it does not cover.
 	for _, b := range [][]byte{region[1:], region[17:100], region[:100:100]} {
@@ -206,7 +249,7 @@ func TestAdvise(t *testing.T) {
 	}
 	for _, a := range advices {
 		t.Run(a.String(), func(t *testing.T) {
-			region, _ := mapRegion(t, 3*ps)
+			_, region := mapRegion(t, 3*ps)
 			for _, b := range [][]byte{region, region[:1], region[ps : 2*ps+1]} {
 				if err := pagealign.Advise(b, a); err != nil {
 					t.Errorf("Advise(%d bytes, %v): %v", len(b), a, err)
@@ -217,7 +260,7 @@ func TestAdvise(t *testing.T) {
 		})
 	}
 	t.Run("unknown", func(t *testing.T) {
-		region, _ := mapRegion(t, ps)
+		_, region := mapRegion(t, ps)
 		for _, a := range []pagealign.Advice{-1, pagealign.AdviseDontNeed + 1, 99} {
 			err := pagealign.Advise(region, a)
 			if err == nil {
@@ -253,7 +296,7 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 		t.Skipf("MADV_DONTNEED leaves the contents undefined on %s", runtime.GOOS)
 	}
 	ps := pagealign.PageSize()
-	region, _ := mapRegion(t, 4*ps)
+	_, region := mapRegion(t, 4*ps)
 	full := region[:cap(region)]
 	for i := range full {
 		full[i] = 0xFF
@@ -280,21 +323,22 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 }
 
 func ExampleMap() {
-	region, err := pagealign.Map(100)
+	r, err := pagealign.Map(100)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer func() {
-		if err := pagealign.Unmap(region); err != nil {
-			fmt.Println(err)
-		}
-	}()
+	region := r.Bytes()
 	start := uintptr(unsafe.Pointer(&region[0]))
 	fmt.Println("len:", len(region))
 	fmt.Println("whole pages:", cap(region) == pagealign.PageSize())
 	fmt.Println("page-aligned:", start%uintptr(pagealign.PageSize()) == 0)
 	fmt.Println("zeroed:", region[0] == 0 && region[99] == 0)
+
+	// Only the first Unmap unmaps; region must not be used after it.
+	fmt.Println("unmap:", r.Unmap())
+	fmt.Println("again:", r.Unmap())
+	fmt.Println("bytes after:", r.Bytes() == nil)
 
 	_, err = pagealign.Map(0)
 	fmt.Println(errors.Is(err, pagealign.ErrInvalidSize), err)
@@ -303,5 +347,8 @@ func ExampleMap() {
 	// whole pages: true
 	// page-aligned: true
 	// zeroed: true
+	// unmap: <nil>
+	// again: <nil>
+	// bytes after: true
 	// true pagealign: invalid region size: 0 bytes
 }

@@ -9,14 +9,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// Map returns n bytes of fresh, zero-filled, read-write memory outside the Go
-// heap (VirtualAlloc with MEM_RESERVE|MEM_COMMIT). The slice has length n and
-// a capacity of n rounded up to whole pages. Release it with [Unmap].
-func Map(n int) ([]byte, error) {
-	size, err := roundSize(n)
-	if err != nil {
-		return nil, err
-	}
+// mapPages reserves and commits size bytes, a whole number of pages, of
+// read-write memory (VirtualAlloc).
+func mapPages(size int) ([]byte, error) {
 	a, err := windows.VirtualAlloc(0, uintptr(size), windows.MEM_RESERVE|windows.MEM_COMMIT, windows.PAGE_READWRITE)
 	if err != nil {
 		return nil, fmt.Errorf("pagealign: VirtualAlloc of %d bytes: %w", size, err)
@@ -24,16 +19,14 @@ func Map(n int) ([]byte, error) {
 	// a is the address of size bytes VirtualAlloc just committed; it is not
 	// Go heap memory, so converting it to a pointer hides nothing from the GC.
 	p := *(*unsafe.Pointer)(unsafe.Pointer(&a))
-	return unsafe.Slice((*byte)(p), size)[:n], nil
+	return unsafe.Slice((*byte)(p), size), nil
 }
 
-// Unmap releases a region returned by [Map] (VirtualFree with MEM_RELEASE).
-func Unmap(b []byte) error {
-	if _, err := checkRegion(b); err != nil {
-		return err
-	}
-	if err := windows.VirtualFree(addr(b), 0, windows.MEM_RELEASE); err != nil {
-		return fmt.Errorf("pagealign: VirtualFree at %#x: %w", addr(b), err)
+// unmapPages releases mem, a whole allocation from mapPages
+// (VirtualFree(MEM_RELEASE), which takes the start and a size of 0).
+func unmapPages(mem []byte) error {
+	if err := windows.VirtualFree(addr(mem), 0, windows.MEM_RELEASE); err != nil {
+		return fmt.Errorf("pagealign: VirtualFree at %#x: %w", addr(mem), err)
 	}
 	return nil
 }
