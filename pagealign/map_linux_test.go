@@ -103,3 +103,36 @@ func TestMapENOMEM(t *testing.T) {
 		t.Errorf("error %q does not name the size", err)
 	}
 }
+
+func TestSyncSharedFile(t *testing.T) {
+	// Sync exists for file-backed shared mappings (MappedByteBuffer.force):
+	// msync succeeds on one, and the file holds what was written through it.
+	ps := pagealign.PageSize()
+	f, err := os.CreateTemp(t.TempDir(), "sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(2 * ps)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, 2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	copy(m[ps:], "forced")
+	if err := pagealign.Sync(m[ps : ps+6]); err != nil {
+		t.Fatalf("Sync of the second page: %v", err)
+	}
+	if err := pagealign.Sync(m); err != nil {
+		t.Fatalf("Sync of the whole mapping: %v", err)
+	}
+	got := make([]byte, 6)
+	if _, err := f.ReadAt(got, int64(ps)); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "forced" {
+		t.Fatalf("file holds %q after Sync, want %q", got, "forced")
+	}
+}

@@ -13,3 +13,6 @@ func unmapPages(mem []byte) error { return errors.ErrUnsupported }
 
 // Advise is not supported on this system.
 func Advise(b []byte, advice Advice) error { return errors.ErrUnsupported }
+
+// Sync is not supported on this system.
+func Sync(b []byte) error { return errors.ErrUnsupported }

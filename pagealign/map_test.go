@@ -322,6 +322,55 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 	}
 }
 
+// skipUnsupported skips the test if err says the call is not supported here.
+func skipUnsupported(t *testing.T, what string, err error) {
+	t.Helper()
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("%s is not supported on %s", what, runtime.GOOS)
+	}
+}
+
+func TestSync(t *testing.T) {
+	// An anonymous region has no file to write back: msync succeeds and
+	// changes nothing, for the whole region or any page-aligned part.
+	ps := pagealign.PageSize()
+	_, region := mapRegion(t, 3*ps+1)
+	fill(region, 5)
+	for _, b := range [][]byte{region, region[:1], region[:ps], region[ps : 2*ps+1], region[3*ps:], region[:cap(region)]} {
+		err := pagealign.Sync(b)
+		skipUnsupported(t, "Sync", err)
+		if err != nil {
+			t.Errorf("Sync of %d bytes at page offset %d: %v", len(b), (addrOf(b)-addrOf(region))/uintptr(ps), err)
+		}
+	}
+	checkFill(t, region, 5)
+}
+
+func TestSyncNotRegion(t *testing.T) {
+	ps := pagealign.PageSize()
+	_, region := mapRegion(t, 2*ps)
+	skipUnsupported(t, "Sync", pagealign.Sync(region))
+	// The same slices Advise rejects: misaligned starts, a page-aligned
+	// slice whose length rounds up past its capacity, an unaligned heap slice.
+	heap := make([]byte, 2*ps)
+	if addrOf(heap[1:])%uintptr(ps) == 0 {
+		heap = heap[1:]
+	}
+	for _, b := range [][]byte{region[1:], region[ps-1 : ps+1], region[:100:100], region[ps : ps+1 : ps+1], heap[1:]} {
+		err := pagealign.Sync(b)
+		if !errors.Is(err, pagealign.ErrNotRegion) {
+			t.Errorf("Sync of %d bytes at %#x (cap %d) = %v, want ErrNotRegion", len(b), addrOf(b), cap(b), err)
+		}
+	}
+	// Empty slices are a no-op, like msync of zero bytes, even unaligned.
+	for _, b := range [][]byte{nil, region[:0], region[1:1], heap[1:1]} {
+		if err := pagealign.Sync(b); err != nil {
+			t.Errorf("Sync of an empty slice: %v", err)
+		}
+	}
+	region[0] = 1 // still mapped read-write
+}
+
 func ExampleMap() {
 	r, err := pagealign.Map(100)
 	if err != nil {

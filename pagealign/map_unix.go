@@ -62,3 +62,23 @@ func Advise(b []byte, advice Advice) error {
 	}
 	return nil
 }
+
+// Sync writes the modified pages covering b back to the file they map and
+// waits until the writes complete (msync(2) with MS_SYNC): for a shared
+// file mapping it is MappedByteBuffer.force. For anonymous memory, such as a
+// [Region], there is no file and it does nothing. b must start on a page
+// boundary; its length is rounded up to whole pages, which must lie within
+// cap(b) ([ErrNotRegion] otherwise). Sync of a zero-length slice does nothing.
+func Sync(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := checkPages(b)
+	if err != nil {
+		return err
+	}
+	if err := unix.Msync(b[:n], unix.MS_SYNC); err != nil {
+		return fmt.Errorf("pagealign: msync of %d bytes: %w", n, err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@
 package pagealign
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -56,3 +57,9 @@ func Advise(b []byte, advice Advice) error {
 	}
 	return fmt.Errorf("pagealign: unknown advice %d", int(advice))
 }
+
+// Sync returns errors.ErrUnsupported on Windows. Its counterpart there,
+// FlushViewOfFile, applies only to views of file mappings, which [Map]
+// does not make, and reaches the disk only with FlushFileBuffers on the
+// file's handle, which a slice does not carry.
+func Sync(b []byte) error { return errors.ErrUnsupported }

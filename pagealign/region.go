@@ -81,10 +81,10 @@ func (r *Region) Unmap() error {
 // large to round up to whole pages.
 var ErrInvalidSize = errors.New("pagealign: invalid region size")
 
-// ErrNotRegion is returned by [Advise] for a slice that does not start on a
-// page boundary, or whose length rounded up to whole pages exceeds its
-// capacity: whole pages would reach memory the slice does not cover.
-// [Advise] of a zero-length slice does nothing.
+// ErrNotRegion is returned by [Advise] and [Sync] for a slice that does not
+// start on a page boundary, or whose length rounded up to whole pages exceeds
+// its capacity: whole pages would reach memory the slice does not cover.
+// Both do nothing for a zero-length slice.
 var ErrNotRegion = errors.New("pagealign: not a page-aligned region")
 
 // Advice is a hint about how a region will be used, passed to [Advise]
@@ -107,6 +107,8 @@ const (
 	AdviseDontNeed
 )
 
+// String returns the advice's name, as in the constant without "Advise",
+// lower case; an unknown value prints as Advice(n).
 func (a Advice) String() string {
 	switch a {
 	case AdviseNormal:
@@ -123,7 +125,7 @@ func (a Advice) String() string {
 	return fmt.Sprintf("Advice(%d)", int(a))
 }
 
-// checkPages validates b for Advise, which acts on whole pages: b must start
+// checkPages validates b for Advise and Sync, which act on whole pages: b must start
 // on a page boundary, and its length rounded up to whole pages must stay
 // within its capacity, so that the call never reaches memory the slice does
 // not cover (the slice from Region.Bytes always passes). It returns the
