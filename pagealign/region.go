@@ -81,10 +81,10 @@ func (r *Region) Unmap() error {
 // large to round up to whole pages.
 var ErrInvalidSize = errors.New("pagealign: invalid region size")
 
-// ErrNotRegion is returned by [Advise] and [Sync] for a slice that does not
-// start on a page boundary, or whose length rounded up to whole pages exceeds
-// its capacity: whole pages would reach memory the slice does not cover.
-// Both do nothing for a zero-length slice.
+// ErrNotRegion is returned by [Advise], [Resident] and [Sync] for a slice that
+// does not start on a page boundary, or whose length rounded up to whole
+// pages exceeds its capacity: whole pages would reach memory the slice does
+// not cover. All three do nothing for a zero-length slice.
 var ErrNotRegion = errors.New("pagealign: not a page-aligned region")
 
 // Advice is a hint about how a region will be used, passed to [Advise]
@@ -125,11 +125,11 @@ func (a Advice) String() string {
 	return fmt.Sprintf("Advice(%d)", int(a))
 }
 
-// checkPages validates b for Advise and Sync, which act on whole pages: b must start
-// on a page boundary, and its length rounded up to whole pages must stay
-// within its capacity, so that the call never reaches memory the slice does
-// not cover (the slice from Region.Bytes always passes). It returns the
-// rounded length.
+// checkPages validates b for Advise, Resident and Sync, which act on whole
+// pages: b must start on a page boundary, and its length rounded up to whole
+// pages must stay within its capacity, so that the call never reaches memory
+// the slice does not cover (the slice from Region.Bytes always passes). It
+// returns the rounded length.
 func checkPages(b []byte) (int, error) {
 	if addr(b)&uintptr(pageSize-1) != 0 {
 		return 0, fmt.Errorf("%w: start %#x is not a multiple of the page size %d", ErrNotRegion, addr(b), pageSize)
