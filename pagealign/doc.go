@@ -15,6 +15,11 @@
 // take them from it. The packages above this one (directmem, mapped) attach
 // cleanups to Go objects that own regions.
 //
+// [Advise], [Resident] and [Sync] are madvise(2), mincore(2) and msync(2) of
+// the whole pages covering a page-aligned slice, of a Region or of any other
+// mapping (the mapped package's files): the hints and give-backs of the
+// allocator, and MappedByteBuffer's load, isLoaded and force.
+//
 // On Unix systems Map uses unix.MmapPtr/MunmapPtr, which, unlike unix.Mmap,
 // take no process-wide lock and keep no map of live regions: the Region
 // records the mapping instead. On Windows it uses VirtualAlloc/VirtualFree.
