@@ -74,3 +74,29 @@ func BenchmarkAlignUp(b *testing.B) {
 	}
 	_ = sink
 }
+
+func BenchmarkResident(b *testing.B) {
+	// One mincore over 2 MiB of half-touched pages, the window directmem
+	// scans when it zeroes a large buffer.
+	const n = 2 << 20
+	ps := pagealign.PageSize()
+	r, err := pagealign.Map(n)
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Cleanup(func() { _ = r.Unmap() })
+	region := r.Bytes()
+	for i := 0; i < n; i += 2 * ps {
+		region[i] = 1
+	}
+	vec := make([]byte, n/ps)
+	if err := pagealign.Resident(region, vec); err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(n)
+	for b.Loop() {
+		if err := pagealign.Resident(region, vec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -25,6 +25,8 @@ func mapPages(size int) ([]byte, error) {
 
 // unmapPages unmaps mem, a whole mapping from mapPages (munmap(2)).
 func unmapPages(mem []byte) error {
+	// mem's pointer came from MmapPtr and goes back to the kernel unchanged;
+	// Region.Unmap calls this once per mapping, so it is never stale.
 	if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem))); err != nil {
 		return fmt.Errorf("pagealign: munmap of %d bytes at %#x: %w", len(mem), addr(mem), err)
 	}
