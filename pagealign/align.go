@@ -2,8 +2,8 @@ package pagealign
 
 import "os"
 
-// Integer is the set of integer types the alignment helpers accept.
-type Integer interface {
+// integer is the set of integer types the alignment helpers accept.
+type integer interface {
 	~int | ~int8 | ~int16 | ~int32 | ~int64 |
 		~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr
 }
@@ -18,29 +18,19 @@ func PageSize() int { return pageSize }
 // AlignUp rounds n up to the next multiple of align, which must be a power
 // of two. The result wraps around if n is within align of the type's maximum;
 // callers that take sizes from users check for that with [AlignUpChecked].
-func AlignUp[T Integer](n, align T) T {
+func AlignUp[T integer](n, align T) T {
 	return (n + align - 1) &^ (align - 1)
 }
 
 // AlignUpChecked is AlignUp that reports false instead of wrapping around
 // when the rounded value does not fit in T.
-func AlignUpChecked[T Integer](n, align T) (T, bool) {
+func AlignUpChecked[T integer](n, align T) (T, bool) {
 	r := AlignUp(n, align)
 	return r, r >= n
 }
 
-// AlignDown rounds n down to a multiple of align, which must be a power of two.
-func AlignDown[T Integer](n, align T) T {
-	return n &^ (align - 1)
-}
-
-// IsAligned reports whether n is a multiple of align, which must be a power of two.
-func IsAligned[T Integer](n, align T) bool {
-	return n&(align-1) == 0
-}
-
 // IsPowerOfTwo reports whether n is a positive power of two, the only
 // alignments the helpers above accept.
-func IsPowerOfTwo[T Integer](n T) bool {
+func IsPowerOfTwo[T integer](n T) bool {
 	return n > 0 && n&(n-1) == 0
 }

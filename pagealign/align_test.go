@@ -24,8 +24,14 @@ func TestPageSize(t *testing.T) {
 	}
 }
 
+// integer is the helpers' constraint, which the package does not export.
+type integer interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 |
+		~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr
+}
+
 // maxOf is the largest value of T.
-func maxOf[T pagealign.Integer]() T {
+func maxOf[T integer]() T {
 	var zero T
 	ones := ^zero
 	if ones > 0 { // unsigned
@@ -36,7 +42,7 @@ func maxOf[T pagealign.Integer]() T {
 }
 
 // minOf is the smallest value of T.
-func minOf[T pagealign.Integer]() T {
+func minOf[T integer]() T {
 	var zero T
 	if ^zero > 0 {
 		return 0
@@ -46,36 +52,35 @@ func minOf[T pagealign.Integer]() T {
 
 // testHelpers checks every helper on type T with the alignments 1, 8 and 16,
 // which fit in every integer type, including the corners at T's limits.
-func testHelpers[T pagealign.Integer](t *testing.T) {
+func testHelpers[T integer](t *testing.T) {
 	t.Helper()
 	maxT := maxOf[T]()
 	for _, a := range []T{1, 8, 16} {
 		t.Run(fmt.Sprintf("align=%d", a), func(t *testing.T) {
-			lastAligned := pagealign.AlignDown(maxT, a) // largest multiple of a in T
+			lastAligned := maxT &^ (a - 1) // largest multiple of a in T
 			tests := []struct {
-				n                 T
-				up, down          T
-				aligned, upFits   bool
-				upCheckedOverride bool // up is meaningless: AlignUp wraps around
+				n      T
+				up     T
+				upFits bool // false: AlignUp wraps around, up is meaningless
 			}{
-				{n: 0, up: 0, down: 0, aligned: true, upFits: true},
-				{n: 1, up: a, down: 0, aligned: false, upFits: true},
-				{n: a - 1, up: a, down: 0, aligned: false, upFits: true},
-				{n: a, up: a, down: a, aligned: true, upFits: true},
-				{n: a + 1, up: 2 * a, down: a, aligned: false, upFits: true},
-				{n: 2 * a, up: 2 * a, down: 2 * a, aligned: true, upFits: true},
-				{n: 3*a - 1, up: 3 * a, down: 2 * a, aligned: a == 1, upFits: true},
-				{n: lastAligned, up: lastAligned, down: lastAligned, aligned: true, upFits: true},
-				{n: lastAligned + 1, down: lastAligned, aligned: a == 1, upFits: a == 1, upCheckedOverride: a != 1},
-				{n: maxT, down: lastAligned, aligned: a == 1, upFits: a == 1, upCheckedOverride: a != 1},
+				{n: 0, up: 0, upFits: true},
+				{n: 1, up: a, upFits: true},
+				{n: a - 1, up: a, upFits: true},
+				{n: a, up: a, upFits: true},
+				{n: a + 1, up: 2 * a, upFits: true},
+				{n: 2 * a, up: 2 * a, upFits: true},
+				{n: 3*a - 1, up: 3 * a, upFits: true},
+				{n: lastAligned, up: lastAligned, upFits: true},
+				{n: lastAligned + 1, upFits: a == 1},
+				{n: maxT, upFits: a == 1},
 			}
 			for _, tt := range tests {
 				if a == 1 {
 					// Everything is a multiple of 1: the rows above are
 					// written for a > 1.
-					tt.up, tt.down, tt.aligned, tt.upFits, tt.upCheckedOverride = tt.n, tt.n, true, true, false
+					tt.up, tt.upFits = tt.n, true
 				}
-				if !tt.upCheckedOverride {
+				if tt.upFits {
 					if got := pagealign.AlignUp(tt.n, a); got != tt.up {
 						t.Errorf("AlignUp(%d, %d) = %d, want %d", tt.n, a, got, tt.up)
 					}
@@ -85,12 +90,6 @@ func testHelpers[T pagealign.Integer](t *testing.T) {
 					t.Errorf("AlignUpChecked(%d, %d) = %d, %v; want ok=%v", tt.n, a, got, ok, tt.upFits)
 				} else if ok && got != tt.up {
 					t.Errorf("AlignUpChecked(%d, %d) = %d, want %d", tt.n, a, got, tt.up)
-				}
-				if got := pagealign.AlignDown(tt.n, a); got != tt.down {
-					t.Errorf("AlignDown(%d, %d) = %d, want %d", tt.n, a, got, tt.down)
-				}
-				if got := pagealign.IsAligned(tt.n, a); got != tt.aligned {
-					t.Errorf("IsAligned(%d, %d) = %v, want %v", tt.n, a, got, tt.aligned)
 				}
 			}
 		})
@@ -144,15 +143,15 @@ func TestAlignHelpers(t *testing.T) {
 func TestAlignPageSizes(t *testing.T) {
 	ps := pagealign.PageSize()
 	tests := []struct {
-		n, up, down int
+		n, up int
 	}{
-		{0, 0, 0},
-		{1, ps, 0},
-		{ps - 1, ps, 0},
-		{ps, ps, ps},
-		{ps + 1, 2 * ps, ps},
-		{10 * ps, 10 * ps, 10 * ps},
-		{10*ps + ps/2, 11 * ps, 10 * ps},
+		{0, 0},
+		{1, ps},
+		{ps - 1, ps},
+		{ps, ps},
+		{ps + 1, 2 * ps},
+		{10 * ps, 10 * ps},
+		{10*ps + ps/2, 11 * ps},
 	}
 	for _, tt := range tests {
 		if got := pagealign.AlignUp(tt.n, ps); got != tt.up {
@@ -161,19 +160,13 @@ func TestAlignPageSizes(t *testing.T) {
 		if got, ok := pagealign.AlignUpChecked(tt.n, ps); !ok || got != tt.up {
 			t.Errorf("AlignUpChecked(%d, %d) = %d, %v; want %d, true", tt.n, ps, got, ok, tt.up)
 		}
-		if got := pagealign.AlignDown(tt.n, ps); got != tt.down {
-			t.Errorf("AlignDown(%d, %d) = %d, want %d", tt.n, ps, got, tt.down)
-		}
-		if got, want := pagealign.IsAligned(tt.n, ps), tt.n == tt.down; got != want {
-			t.Errorf("IsAligned(%d, %d) = %v, want %v", tt.n, ps, got, want)
-		}
 	}
 	// Large alignments and values far above 32 bits.
 	if got, want := pagealign.AlignUp(int64(1)<<40+1, int64(1)<<30), int64(1)<<40+int64(1)<<30; got != want {
 		t.Errorf("AlignUp(1<<40+1, 1<<30) = %d, want %d", got, want)
 	}
-	if got, want := pagealign.AlignDown(uint64(math.MaxUint64), uint64(1)<<63), uint64(1)<<63; got != want {
-		t.Errorf("AlignDown(MaxUint64, 1<<63) = %d, want %d", got, want)
+	if got, want := pagealign.AlignUp(uint64(1)<<63-1, uint64(1)<<63), uint64(1)<<63; got != want {
+		t.Errorf("AlignUp(1<<63-1, 1<<63) = %d, want %d", got, want)
 	}
 }
 
@@ -227,8 +220,6 @@ func FuzzAlignUp64(f *testing.F) {
 		// up = ceil(n/align)*align, exactly.
 		up := new(big.Int).Add(bn, new(big.Int).Sub(ba, big.NewInt(1)))
 		up.Div(up, ba).Mul(up, ba)
-		down := new(big.Int).Div(bn, ba)
-		down.Mul(down, ba)
 
 		got, ok := pagealign.AlignUpChecked(n, align)
 		fits := up.IsUint64()
@@ -241,12 +232,6 @@ func FuzzAlignUp64(f *testing.F) {
 		if ok && pagealign.AlignUp(n, align) != got {
 			t.Fatalf("AlignUp(%d, %d) = %d, AlignUpChecked says %d", n, align, pagealign.AlignUp(n, align), got)
 		}
-		if d := pagealign.AlignDown(n, align); d != down.Uint64() {
-			t.Fatalf("AlignDown(%d, %d) = %d, want %v", n, align, d, down)
-		}
-		if a := pagealign.IsAligned(n, align); a != (n%align == 0) {
-			t.Fatalf("IsAligned(%d, %d) = %v", n, align, a)
-		}
 		if !pagealign.IsPowerOfTwo(align) {
 			t.Fatalf("IsPowerOfTwo(%d) = false", align)
 		}
@@ -258,13 +243,11 @@ func FuzzAlignUp64(f *testing.F) {
 
 func ExampleAlignUp() {
 	fmt.Println(pagealign.AlignUp(5000, 4096))
-	fmt.Println(pagealign.AlignDown(5000, 4096))
-	fmt.Println(pagealign.IsAligned(8192, 4096))
+	fmt.Println(pagealign.AlignUp(8192, 4096))
 	_, ok := pagealign.AlignUpChecked(uint64(math.MaxUint64), 4096)
 	fmt.Println(ok)
 	// Output:
 	// 8192
-	// 4096
-	// true
+	// 8192
 	// false
 }

@@ -17,10 +17,11 @@ func BenchmarkMapUnmap(b *testing.B) {
 				b.Run("touch="+touch, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						region, err := pagealign.Map(size.n)
+						r, err := pagealign.Map(size.n)
 						if err != nil {
 							b.Fatal(err)
 						}
+						region := r.Bytes()
 						switch touch {
 						case "first":
 							region[0] = 1
@@ -29,7 +30,7 @@ func BenchmarkMapUnmap(b *testing.B) {
 								region[i] = 1
 							}
 						}
-						if err := pagealign.Unmap(region); err != nil {
+						if err := r.Unmap(); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -42,11 +43,12 @@ func BenchmarkMapUnmap(b *testing.B) {
 func BenchmarkAdviseDontNeed(b *testing.B) {
 	const n = 64 << 10
 	ps := pagealign.PageSize()
-	region, err := pagealign.Map(n)
+	r, err := pagealign.Map(n)
 	if err != nil {
 		b.Skip(err)
 	}
-	b.Cleanup(func() { _ = pagealign.Unmap(region) })
+	b.Cleanup(func() { _ = r.Unmap() })
+	region := r.Bytes()
 	b.SetBytes(n)
 	for b.Loop() {
 		for i := 0; i < n; i += ps {
@@ -71,4 +73,30 @@ func BenchmarkAlignUp(b *testing.B) {
 		n++
 	}
 	_ = sink
+}
+
+func BenchmarkResident(b *testing.B) {
+	// One mincore over 2 MiB of half-touched pages, the window directmem
+	// scans when it zeroes a large buffer.
+	const n = 2 << 20
+	ps := pagealign.PageSize()
+	r, err := pagealign.Map(n)
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Cleanup(func() { _ = r.Unmap() })
+	region := r.Bytes()
+	for i := 0; i < n; i += 2 * ps {
+		region[i] = 1
+	}
+	vec := make([]byte, n/ps)
+	if err := pagealign.Resident(region, vec); err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(n)
+	for b.Loop() {
+		if err := pagealign.Resident(region, vec); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

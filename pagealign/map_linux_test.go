@@ -28,18 +28,19 @@ func mappingCount(t *testing.T) int {
 // region is two VMAs whose edges differ in protection from any neighbouring
 // region's: the kernel cannot merge leaked regions into one line of
 // /proc/self/maps, and each one leaked shows.
-func mapTwoVMAs(t *testing.T) []byte {
+func mapTwoVMAs(t *testing.T) *pagealign.Region {
 	t.Helper()
 	ps := pagealign.PageSize()
-	region, err := pagealign.Map(2 * ps)
+	r, err := pagealign.Map(2 * ps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pagealign.Protect(region[ps:], pagealign.ProtRead); err != nil {
+	region := r.Bytes()
+	if err := unix.Mprotect(region[ps:2*ps], unix.PROT_READ); err != nil {
 		t.Fatal(err)
 	}
 	region[0] = 1 // touch it, as a real user would
-	return region
+	return r
 }
 
 func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
@@ -53,13 +54,13 @@ func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
 
 	// Calibrate: regions that stay mapped do show up, one or more lines each.
 	before := mappingCount(t)
-	var live [][]byte
+	var live []*pagealign.Region
 	for range held {
 		live = append(live, mapTwoVMAs(t))
 	}
 	during := mappingCount(t)
 	for _, r := range live {
-		if err := pagealign.Unmap(r); err != nil {
+		if err := r.Unmap(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +70,7 @@ func TestMapUnmapDoesNotLeakMappings(t *testing.T) {
 
 	before = mappingCount(t)
 	for range rounds {
-		if err := pagealign.Unmap(mapTwoVMAs(t)); err != nil {
+		if err := mapTwoVMAs(t).Unmap(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,9 +88,9 @@ func TestMapENOMEM(t *testing.T) {
 		t.Skip("a 32-bit address space may have room for MaxInt bytes")
 	}
 	n := math.MaxInt &^ (pagealign.PageSize() - 1)
-	region, err := pagealign.Map(n)
+	r, err := pagealign.Map(n)
 	if err == nil {
-		_ = pagealign.Unmap(region)
+		_ = r.Unmap()
 		t.Fatalf("Map(%d) succeeded", n)
 	}
 	if errors.Is(err, pagealign.ErrInvalidSize) {
@@ -100,5 +101,38 @@ func TestMapENOMEM(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), strconv.Itoa(n)) {
 		t.Errorf("error %q does not name the size", err)
+	}
+}
+
+func TestSyncSharedFile(t *testing.T) {
+	// Sync exists for file-backed shared mappings (MappedByteBuffer.force):
+	// msync succeeds on one, and the file holds what was written through it.
+	ps := pagealign.PageSize()
+	f, err := os.CreateTemp(t.TempDir(), "sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(2 * ps)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, 2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	copy(m[ps:], "forced")
+	if err := pagealign.Sync(m[ps : ps+6]); err != nil {
+		t.Fatalf("Sync of the second page: %v", err)
+	}
+	if err := pagealign.Sync(m); err != nil {
+		t.Fatalf("Sync of the whole mapping: %v", err)
+	}
+	got := make([]byte, 6)
+	if _, err := f.ReadAt(got, int64(ps)); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "forced" {
+		t.Fatalf("file holds %q after Sync, want %q", got, "forced")
 	}
 }

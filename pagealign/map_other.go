@@ -4,19 +4,15 @@ package pagealign
 
 import "errors"
 
-// Map is not supported on this system.
-func Map(n int) ([]byte, error) {
-	if _, err := roundSize(n); err != nil {
-		return nil, err
-	}
-	return nil, errors.ErrUnsupported
-}
+// mapPages is not supported on this system: Map returns
+// errors.ErrUnsupported for every valid size.
+func mapPages(size int) ([]byte, error) { return nil, errors.ErrUnsupported }
 
-// Unmap is not supported on this system.
-func Unmap(b []byte) error { return errors.ErrUnsupported }
+// unmapPages is never called here: no Region is ever live.
+func unmapPages(mem []byte) error { return errors.ErrUnsupported }
 
 // Advise is not supported on this system.
 func Advise(b []byte, advice Advice) error { return errors.ErrUnsupported }
 
-// Protect is not supported on this system.
-func Protect(b []byte, prot Prot) error { return errors.ErrUnsupported }
+// Sync is not supported on this system.
+func Sync(b []byte) error { return errors.ErrUnsupported }

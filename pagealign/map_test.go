@@ -2,10 +2,7 @@ package pagealign_test
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,185 +14,59 @@ import (
 // addrOf is the address of b's first byte (also for empty slices).
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
-// mapRegion maps n bytes, skipping the test where mapping is unsupported. It
-// returns the region and a function that unmaps it exactly once; the test's
-// cleanup unmaps it if the test did not, so a failing test does not leak.
-func mapRegion(t testing.TB, n int) (region []byte, unmap func()) {
+// mapRegion maps n bytes, skipping the test where mapping is unsupported.
+// It returns the region and its memory; the test's cleanup unmaps the region,
+// which does nothing if the test unmapped it already.
+func mapRegion(t testing.TB, n int) (*pagealign.Region, []byte) {
 	t.Helper()
-	region, err := pagealign.Map(n)
+	r, err := pagealign.Map(n)
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skipf("Map is not supported on %s", runtime.GOOS)
 	}
 	if err != nil {
 		t.Fatalf("Map(%d): %v", n, err)
 	}
-	done := false
-	unmap = func() {
-		t.Helper()
-		if done {
-			return
-		}
-		done = true
-		if err := pagealign.Unmap(region); err != nil {
+	t.Cleanup(func() {
+		if err := r.Unmap(); err != nil {
 			t.Errorf("Unmap of the %d-byte region: %v", n, err)
 		}
-	}
-	t.Cleanup(unmap)
-	return region, unmap
+	})
+	return r, r.Bytes()
 }
 
-func TestMap(t *testing.T) {
-	ps := pagealign.PageSize()
-	for _, n := range []int{1, 100, ps - 1, ps, ps + 1, 2*ps - 1, 10 * ps, 10*ps + 1, 1 << 20} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			region, unmap := mapRegion(t, n)
-			if len(region) != n {
-				t.Errorf("len = %d, want %d", len(region), n)
-			}
-			if want := (n + ps - 1) / ps * ps; cap(region) != want {
-				t.Errorf("cap = %d, want %d (whole pages)", cap(region), want)
-			}
-			if a := addrOf(region); a%uintptr(ps) != 0 {
-				t.Errorf("region starts at %#x, not on a page boundary", a)
-			}
-			full := region[:cap(region)]
-			for i, c := range full {
-				if c != 0 {
-					t.Fatalf("byte %d of a fresh region is %#x, want 0", i, c)
-				}
-			}
-			// Writable over the whole capacity, not only the length.
-			for i := range full {
-				full[i] = byte(i*7 + 1)
-			}
-			for i, c := range full {
-				if c != byte(i*7+1) {
-					t.Fatalf("byte %d reads back %#x, want %#x", i, c, byte(i*7+1))
-				}
-			}
-			unmap()
-		})
+// fill writes a pattern derived from seed over all of b, capacity included.
+func fill(b []byte, seed byte) {
+	b = b[:cap(b)]
+	for i := range b {
+		b[i] = byte(i*7) + seed
 	}
 }
 
-func TestMapDistinct(t *testing.T) {
-	// Two live regions never overlap, and writes to one do not show in the other.
-	a, _ := mapRegion(t, 1)
-	b, _ := mapRegion(t, 1)
-	if addrOf(a) == addrOf(b) {
-		t.Fatalf("two live regions at the same address %#x", addrOf(a))
-	}
-	a[0] = 1
-	if b[0] != 0 {
-		t.Fatalf("write to one region shows in another")
-	}
-}
-
-func TestMapInvalidSize(t *testing.T) {
-	ps := pagealign.PageSize()
-	for _, n := range []int{0, -1, -ps, math.MinInt, math.MaxInt, math.MaxInt - ps + 2} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			region, err := pagealign.Map(n)
-			if err == nil {
-				// Do not leave it mapped even though the test fails.
-				_ = pagealign.Unmap(region)
-				t.Fatalf("Map(%d) succeeded with len %d, cap %d", n, len(region), cap(region))
-			}
-			if !errors.Is(err, pagealign.ErrInvalidSize) {
-				t.Fatalf("Map(%d) error = %v, want ErrInvalidSize", n, err)
-			}
-			if region != nil {
-				t.Errorf("Map(%d) returned a non-nil slice with its error", n)
-			}
-			if !strings.Contains(err.Error(), strconv.Itoa(n)) {
-				t.Errorf("Map(%d) error %q does not name the size", n, err)
-			}
-		})
+// checkFill reports the first byte of b (capacity included) that does not
+// hold fill's pattern for seed.
+func checkFill(t *testing.T, b []byte, seed byte) {
+	t.Helper()
+	b = b[:cap(b)]
+	for i, c := range b {
+		if want := byte(i*7) + seed; c != want {
+			t.Fatalf("byte %d = %#x, want %#x", i, c, want)
+		}
 	}
 }
 
-func TestUnmapReslice(t *testing.T) {
-	ps := pagealign.PageSize()
-	for _, k := range []int{0, 1, ps, 3*ps + 5} {
-		t.Run(strconv.Itoa(k), func(t *testing.T) {
-			region, err := pagealign.Map(4 * ps)
-			if errors.Is(err, errors.ErrUnsupported) {
-				t.Skipf("Map is not supported on %s", runtime.GOOS)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			// region[:k] keeps the capacity, which is what Unmap uses.
-			if err := pagealign.Unmap(region[:k]); err != nil {
-				t.Fatalf("Unmap(region[:%d]): %v", k, err)
-			}
-		})
-	}
-}
-
-func TestUnmapNotRegion(t *testing.T) {
-	ps := pagealign.PageSize()
-	region, _ := mapRegion(t, 2*ps)
-
-	// A heap slice that does not start on a page boundary.
-	heap := make([]byte, 3*ps)
-	off := 1
-	if addrOf(heap[off:])%uintptr(ps) == 0 {
-		off = 2
-	}
-	heapUnaligned := heap[off:]
-
-	tests := []struct {
-		name string
-		b    []byte
-	}{
-		{"nil", nil},
-		{"empty", []byte{}},
-		{"zero-capacity reslice", region[:0:0]},
-		{"region[1:]", region[1:]},
-		{"region[ps-1:]", region[ps-1:]},
-		{"region[1:1]", region[1:1]},
-		{"unaligned heap slice", heapUnaligned},
-		{"small heap slice", make([]byte, 3)[1:]},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := pagealign.Unmap(tt.b)
-			if !errors.Is(err, pagealign.ErrNotRegion) {
-				t.Fatalf("Unmap = %v, want ErrNotRegion", err)
-			}
-		})
-	}
-	// None of the rejected calls unmapped anything: the region is still usable.
-	full := region[:cap(region)]
-	for i := range full {
-		full[i] = 0xA5
-	}
-	if err := pagealign.Advise(region, pagealign.AdviseNormal); err != nil {
-		t.Fatal(err)
-	}
-	runtime.KeepAlive(heap)
-}
-
-func TestAdviseProtectNotRegion(t *testing.T) {
-	region, _ := mapRegion(t, 2*pagealign.PageSize())
+func TestAdviseNotRegion(t *testing.T) {
+	_, region := mapRegion(t, 2*pagealign.PageSize())
 	// Misaligned starts, and a page-aligned slice whose length rounds up
 	// past its capacity: whole pages would reach bytes it does not cover.
 	for _, b := range [][]byte{region[1:], region[17:100], region[:100:100]} {
 		if err := pagealign.Advise(b, pagealign.AdviseDontNeed); !errors.Is(err, pagealign.ErrNotRegion) {
 			t.Errorf("Advise of a slice at %#x = %v, want ErrNotRegion", addrOf(b), err)
 		}
-		if err := pagealign.Protect(b, pagealign.ProtRead); !errors.Is(err, pagealign.ErrNotRegion) {
-			t.Errorf("Protect of a slice at %#x = %v, want ErrNotRegion", addrOf(b), err)
-		}
 	}
-	// Empty slices are a no-op, like madvise/mprotect of zero bytes.
+	// Empty slices are a no-op, like madvise of zero bytes.
 	for _, b := range [][]byte{nil, region[:0], region[1:1]} {
 		if err := pagealign.Advise(b, pagealign.AdviseDontNeed); err != nil {
 			t.Errorf("Advise of an empty slice: %v", err)
-		}
-		if err := pagealign.Protect(b, pagealign.ProtNone); err != nil {
-			t.Errorf("Protect of an empty slice: %v", err)
 		}
 	}
 	// The region is still read-write and keeps its contents.
@@ -213,7 +84,7 @@ func TestAdvise(t *testing.T) {
 	}
 	for _, a := range advices {
 		t.Run(a.String(), func(t *testing.T) {
-			region, _ := mapRegion(t, 3*ps)
+			_, region := mapRegion(t, 3*ps)
 			for _, b := range [][]byte{region, region[:1], region[ps : 2*ps+1]} {
 				if err := pagealign.Advise(b, a); err != nil {
 					t.Errorf("Advise(%d bytes, %v): %v", len(b), a, err)
@@ -224,7 +95,7 @@ func TestAdvise(t *testing.T) {
 		})
 	}
 	t.Run("unknown", func(t *testing.T) {
-		region, _ := mapRegion(t, ps)
+		_, region := mapRegion(t, ps)
 		for _, a := range []pagealign.Advice{-1, pagealign.AdviseDontNeed + 1, 99} {
 			err := pagealign.Advise(region, a)
 			if err == nil {
@@ -260,7 +131,7 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 		t.Skipf("MADV_DONTNEED leaves the contents undefined on %s", runtime.GOOS)
 	}
 	ps := pagealign.PageSize()
-	region, _ := mapRegion(t, 4*ps)
+	_, region := mapRegion(t, 4*ps)
 	full := region[:cap(region)]
 	for i := range full {
 		full[i] = 0xFF
@@ -286,127 +157,51 @@ func TestAdviseDontNeedZeroes(t *testing.T) {
 	}
 }
 
-// access reads or writes *p with faults turned into panics, and returns the
-// recovered panic value (nil if the access succeeded).
-func access(p *byte, write bool) (recovered any) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { recovered = recover() }()
-	if write {
-		*p = 42
-	} else {
-		sink = *p
-	}
-	return nil
-}
-
-var sink byte
-
-// faultAddr checks that v is the panic of a memory fault and returns the
-// faulting address.
-func faultAddr(t *testing.T, v any) uintptr {
+// skipUnsupported skips the test if err says the call is not supported here.
+func skipUnsupported(t *testing.T, what string, err error) {
 	t.Helper()
-	if v == nil {
-		t.Fatal("access did not fault")
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("%s is not supported on %s", what, runtime.GOOS)
 	}
-	if _, ok := v.(runtime.Error); !ok {
-		t.Fatalf("fault panicked with %T (%v), want a runtime.Error", v, v)
-	}
-	fault, ok := v.(interface{ Addr() uintptr })
-	if !ok {
-		t.Fatalf("fault panic %T (%v) has no Addr method", v, v)
-	}
-	return fault.Addr()
 }
 
-func TestProtect(t *testing.T) {
+func TestSync(t *testing.T) {
+	// An anonymous region has no file to write back: msync succeeds and
+	// changes nothing, for the whole region or any page-aligned part.
 	ps := pagealign.PageSize()
-	region, unmap := mapRegion(t, 2*ps)
-	region[0], region[ps] = 1, 2
-	first, second := &region[0], &region[ps]
-
-	// Read-only first page: reads work, writes fault at the written address.
-	if err := pagealign.Protect(region[:ps], pagealign.ProtRead); err != nil {
-		t.Fatal(err)
-	}
-	if v := access(first, false); v != nil {
-		t.Fatalf("reading a read-only page: %v", v)
-	}
-	if sink != 1 {
-		t.Fatalf("read %d from a read-only page, want 1", sink)
-	}
-	v := access(first, true)
-	if a := faultAddr(t, v); a != uintptr(unsafe.Pointer(first)) {
-		t.Errorf("fault at %#x, want %#x", a, uintptr(unsafe.Pointer(first)))
-	}
-	// The second page keeps its protection.
-	if v := access(second, true); v != nil {
-		t.Fatalf("writing the page after the protected one: %v", v)
-	}
-
-	// No access: even reads fault.
-	if err := pagealign.Protect(region[:1], pagealign.ProtNone); err != nil {
-		t.Fatal(err)
-	}
-	faultAddr(t, access(first, false))
-
-	// Restore read-write: the write now lands and the old contents survived.
-	if err := pagealign.Protect(region, pagealign.ProtRead|pagealign.ProtWrite); err != nil {
-		t.Fatal(err)
-	}
-	if region[0] != 1 || region[ps] != 42 {
-		t.Fatalf("contents after Protect = %d, %d; want 1, 42", region[0], region[ps])
-	}
-	if v := access(first, true); v != nil {
-		t.Fatalf("writing after restoring ProtRead|ProtWrite: %v", v)
-	}
-	if region[0] != 42 {
-		t.Fatalf("region[0] = %d, want 42", region[0])
-	}
-	unmap()
-}
-
-func TestProtectUnmapsReadOnly(t *testing.T) {
-	// A region can be unmapped whatever its protection.
-	region, unmap := mapRegion(t, pagealign.PageSize())
-	if err := pagealign.Protect(region, pagealign.ProtNone); err != nil {
-		t.Fatal(err)
-	}
-	unmap()
-}
-
-func TestProtectUnknownBits(t *testing.T) {
-	region, _ := mapRegion(t, pagealign.PageSize())
-	for _, p := range []pagealign.Prot{4, 8, pagealign.ProtRead | 16, -1} {
-		if err := pagealign.Protect(region, p); err == nil {
-			t.Errorf("Protect(%#x) succeeded", int(p))
+	_, region := mapRegion(t, 3*ps+1)
+	fill(region, 5)
+	for _, b := range [][]byte{region, region[:1], region[:ps], region[ps : 2*ps+1], region[3*ps:], region[:cap(region)]} {
+		err := pagealign.Sync(b)
+		skipUnsupported(t, "Sync", err)
+		if err != nil {
+			t.Errorf("Sync of %d bytes at page offset %d: %v", len(b), (addrOf(b)-addrOf(region))/uintptr(ps), err)
 		}
 	}
-	region[0] = 1 // still read-write
+	checkFill(t, region, 5)
 }
 
-func ExampleMap() {
-	region, err := pagealign.Map(100)
-	if err != nil {
-		fmt.Println(err)
-		return
+func TestSyncNotRegion(t *testing.T) {
+	ps := pagealign.PageSize()
+	_, region := mapRegion(t, 2*ps)
+	skipUnsupported(t, "Sync", pagealign.Sync(region))
+	// The same slices Advise rejects: misaligned starts, a page-aligned
+	// slice whose length rounds up past its capacity, an unaligned heap slice.
+	heap := make([]byte, 2*ps)
+	if addrOf(heap[1:])%uintptr(ps) == 0 {
+		heap = heap[1:]
 	}
-	defer func() {
-		if err := pagealign.Unmap(region); err != nil {
-			fmt.Println(err)
+	for _, b := range [][]byte{region[1:], region[ps-1 : ps+1], region[:100:100], region[ps : ps+1 : ps+1], heap[1:]} {
+		err := pagealign.Sync(b)
+		if !errors.Is(err, pagealign.ErrNotRegion) {
+			t.Errorf("Sync of %d bytes at %#x (cap %d) = %v, want ErrNotRegion", len(b), addrOf(b), cap(b), err)
 		}
-	}()
-	start := uintptr(unsafe.Pointer(&region[0]))
-	fmt.Println("len:", len(region))
-	fmt.Println("whole pages:", cap(region) == pagealign.PageSize())
-	fmt.Println("page-aligned:", pagealign.IsAligned(start, uintptr(pagealign.PageSize())))
-	fmt.Println("zeroed:", region[0] == 0 && region[99] == 0)
-
-	_, err = pagealign.Map(0)
-	fmt.Println(errors.Is(err, pagealign.ErrInvalidSize), err)
-	// Output:
-	// len: 100
-	// whole pages: true
-	// page-aligned: true
-	// zeroed: true
-	// true pagealign: invalid region size: 0 bytes
+	}
+	// Empty slices are a no-op, like msync of zero bytes, even unaligned.
+	for _, b := range [][]byte{nil, region[:0], region[1:1], heap[1:1]} {
+		if err := pagealign.Sync(b); err != nil {
+			t.Errorf("Sync of an empty slice: %v", err)
+		}
+	}
+	region[0] = 1 // still mapped read-write
 }

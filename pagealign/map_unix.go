@@ -9,19 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Map returns n bytes of fresh, zero-filled, read-write memory outside the Go
-// heap: a private anonymous mapping (mmap(2) with MAP_PRIVATE|MAP_ANONYMOUS).
-// The slice has length n and a capacity of n rounded up to whole pages; it
-// starts on a page boundary. Release it with [Unmap].
-//
-// The kernel commits pages lazily: untouched pages cost address space, not
-// memory. An mmap failure (ENOMEM when the address space or vm.max_map_count
-// is exhausted) is returned wrapped, so errors.Is(err, unix.ENOMEM) works.
-func Map(n int) ([]byte, error) {
-	size, err := roundSize(n)
-	if err != nil {
-		return nil, err
-	}
+// mapPages maps size bytes, a whole number of pages, of private anonymous
+// read-write memory (mmap(2)).
+func mapPages(size int) ([]byte, error) {
 	// MmapPtr, not Mmap: Mmap records every region in a map under a global
 	// mutex, a contention point the allocator's hot path must not have.
 	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
@@ -30,20 +20,15 @@ func Map(n int) ([]byte, error) {
 	}
 	// p points at size bytes the kernel just mapped for us; nothing else
 	// refers to them, so the slice is their only handle.
-	return unsafe.Slice((*byte)(p), size)[:n], nil
+	return unsafe.Slice((*byte)(p), size), nil
 }
 
-// Unmap releases a region returned by [Map]. b must start where the region
-// starts; its capacity says how long the region is, so pass the slice Map
-// returned or a reslice b[:k] of it. Using b, or any slice of the region,
-// after Unmap faults.
-func Unmap(b []byte) error {
-	size, err := checkRegion(b)
-	if err != nil {
-		return err
-	}
-	if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(size)); err != nil {
-		return fmt.Errorf("pagealign: munmap of %d bytes at %#x: %w", size, addr(b), err)
+// unmapPages unmaps mem, a whole mapping from mapPages (munmap(2)).
+func unmapPages(mem []byte) error {
+	// mem's pointer came from MmapPtr and goes back to the kernel unchanged;
+	// Region.Unmap calls this once per mapping, so it is never stale.
+	if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(mem)), uintptr(len(mem))); err != nil {
+		return fmt.Errorf("pagealign: munmap of %d bytes at %#x: %w", len(mem), addr(mem), err)
 	}
 	return nil
 }
@@ -80,12 +65,13 @@ func Advise(b []byte, advice Advice) error {
 	return nil
 }
 
-// Protect sets the access allowed to the pages covering b (mprotect(2)).
-// b must start on a page boundary; its length is rounded up to whole pages,
-// which must lie within cap(b) (ErrNotRegion otherwise).
-// Touching a page in a way its protection forbids raises SIGSEGV, which Go
-// turns into a panic only under debug.SetPanicOnFault.
-func Protect(b []byte, prot Prot) error {
+// Sync writes the modified pages covering b back to the file they map and
+// waits until the writes complete (msync(2) with MS_SYNC): for a shared
+// file mapping it is MappedByteBuffer.force. For anonymous memory, such as a
+// [Region], there is no file and it does nothing. b must start on a page
+// boundary; its length is rounded up to whole pages, which must lie within
+// cap(b) ([ErrNotRegion] otherwise). Sync of a zero-length slice does nothing.
+func Sync(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
@@ -93,18 +79,8 @@ func Protect(b []byte, prot Prot) error {
 	if err != nil {
 		return err
 	}
-	if prot&^(ProtRead|ProtWrite) != 0 {
-		return fmt.Errorf("pagealign: unknown protection bits %#x", int(prot))
-	}
-	p := unix.PROT_NONE
-	if prot&ProtRead != 0 {
-		p |= unix.PROT_READ
-	}
-	if prot&ProtWrite != 0 {
-		p |= unix.PROT_WRITE
-	}
-	if err := unix.Mprotect(b[:n], p); err != nil {
-		return fmt.Errorf("pagealign: mprotect of %d bytes: %w", len(b), err)
+	if err := unix.Msync(b[:n], unix.MS_SYNC); err != nil {
+		return fmt.Errorf("pagealign: msync of %d bytes: %w", n, err)
 	}
 	return nil
 }

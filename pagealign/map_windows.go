@@ -3,20 +3,16 @@
 package pagealign
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
 
-// Map returns n bytes of fresh, zero-filled, read-write memory outside the Go
-// heap (VirtualAlloc with MEM_RESERVE|MEM_COMMIT). The slice has length n and
-// a capacity of n rounded up to whole pages. Release it with [Unmap].
-func Map(n int) ([]byte, error) {
-	size, err := roundSize(n)
-	if err != nil {
-		return nil, err
-	}
+// mapPages reserves and commits size bytes, a whole number of pages, of
+// read-write memory (VirtualAlloc).
+func mapPages(size int) ([]byte, error) {
 	a, err := windows.VirtualAlloc(0, uintptr(size), windows.MEM_RESERVE|windows.MEM_COMMIT, windows.PAGE_READWRITE)
 	if err != nil {
 		return nil, fmt.Errorf("pagealign: VirtualAlloc of %d bytes: %w", size, err)
@@ -24,16 +20,14 @@ func Map(n int) ([]byte, error) {
 	// a is the address of size bytes VirtualAlloc just committed; it is not
 	// Go heap memory, so converting it to a pointer hides nothing from the GC.
 	p := *(*unsafe.Pointer)(unsafe.Pointer(&a))
-	return unsafe.Slice((*byte)(p), size)[:n], nil
+	return unsafe.Slice((*byte)(p), size), nil
 }
 
-// Unmap releases a region returned by [Map] (VirtualFree with MEM_RELEASE).
-func Unmap(b []byte) error {
-	if _, err := checkRegion(b); err != nil {
-		return err
-	}
-	if err := windows.VirtualFree(addr(b), 0, windows.MEM_RELEASE); err != nil {
-		return fmt.Errorf("pagealign: VirtualFree at %#x: %w", addr(b), err)
+// unmapPages releases mem, a whole allocation from mapPages
+// (VirtualFree(MEM_RELEASE), which takes the start and a size of 0).
+func unmapPages(mem []byte) error {
+	if err := windows.VirtualFree(addr(mem), 0, windows.MEM_RELEASE); err != nil {
+		return fmt.Errorf("pagealign: VirtualFree at %#x: %w", addr(mem), err)
 	}
 	return nil
 }
@@ -64,29 +58,8 @@ func Advise(b []byte, advice Advice) error {
 	return fmt.Errorf("pagealign: unknown advice %d", int(advice))
 }
 
-// Protect sets the access allowed to the pages covering b (VirtualProtect).
-func Protect(b []byte, prot Prot) error {
-	if len(b) == 0 {
-		return nil
-	}
-	size, err := checkPages(b)
-	if err != nil {
-		return err
-	}
-	var p uint32
-	switch prot {
-	case ProtNone:
-		p = windows.PAGE_NOACCESS
-	case ProtRead:
-		p = windows.PAGE_READONLY
-	case ProtRead | ProtWrite, ProtWrite:
-		p = windows.PAGE_READWRITE
-	default:
-		return fmt.Errorf("pagealign: unknown protection bits %#x", int(prot))
-	}
-	var old uint32
-	if err := windows.VirtualProtect(addr(b), uintptr(size), p, &old); err != nil {
-		return fmt.Errorf("pagealign: VirtualProtect of %d bytes: %w", len(b), err)
-	}
-	return nil
-}
+// Sync returns errors.ErrUnsupported on Windows. Its counterpart there,
+// FlushViewOfFile, applies only to views of file mappings, which [Map]
+// does not make, and reaches the disk only with FlushFileBuffers on the
+// file's handle, which a slice does not carry.
+func Sync(b []byte) error { return errors.ErrUnsupported }
