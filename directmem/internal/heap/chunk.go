@@ -17,9 +17,10 @@ import (
 // A chunk belongs to one shard, and its fields are guarded by that shard's
 // lock (shard, mem and slabs[i].chunk never change).
 type chunk struct {
-	mem   []byte // the mapping, as pagealign.Map returned it
-	shard *Shard
-	slabs [slabsPerChunk]slab
+	region *pagealign.Region
+	mem    []byte // region's memory
+	shard  *Shard
+	slabs  [slabsPerChunk]slab
 	// freeMask has bit i set when slabs[i] is unused.
 	freeMask uint16
 	// dirty has bit i set when slabs[i]'s pages may hold non-zero bytes:
@@ -116,12 +117,13 @@ func (s *Shard) newSlab(class int) (*slab, error) {
 
 // mapChunk maps a new chunk and puts it at the front of the shard's list.
 func (s *Shard) mapChunk() (*chunk, error) {
-	mem, err := pagealign.Map(chunkSize)
+	region, err := pagealign.Map(chunkSize)
 	if err != nil {
-		return nil, fmt.Errorf("heap: mapping a %d-byte chunk for small buffers: %w", chunkSize, err)
+		return nil, fmt.Errorf("directmem: mapping a %d-byte chunk for small buffers: %w", chunkSize, err)
 	}
 	s.h.startScavenger()
-	c := &chunk{mem: mem, shard: s, freeMask: allSlabsFree}
+	mem := region.Bytes()
+	c := &chunk{region: region, mem: mem, shard: s, freeMask: allSlabsFree}
 	for i := range c.slabs {
 		sl := &c.slabs[i]
 		sl.chunk, sl.pos = c, uint8(i)
@@ -170,9 +172,9 @@ func (s *Shard) unmapChunk(c *chunk) {
 	s.avail.remove(c)
 	s.emptyChunks--
 	s.nchunks--
-	if err := pagealign.Unmap(c.mem); err != nil {
-		// Unmap fails only for a slice that is not a region: the chunk's
-		// own mapping, so the allocator lost track of its memory.
+	if err := c.region.Unmap(); err != nil {
+		// munmap fails only for a range that is not mapped: the chunk's
+		// own mapping, so the heap lost track of its memory.
 		panic(fmt.Sprintf("heap: unmapping a chunk: %v", err))
 	}
 	c.mem = nil

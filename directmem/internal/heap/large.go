@@ -25,10 +25,11 @@ const maxCachedLarge = 128 << 20
 
 // mapping is the own mapping of a large buffer.
 type mapping struct {
-	mem   []byte // the whole mapping, as pagealign.Map returned it
-	home  *Shard // where it was last handed out from, and goes back to
-	class Class  // a large class, or Uncached
-	since uint32 // scavenger epoch when it was cached
+	region *pagealign.Region
+	mem    []byte // region's memory: the class's size
+	home   *Shard // where it was last handed out from, and goes back to
+	class  Class  // a large class, or Uncached
+	since  uint32 // scavenger epoch when it was cached
 }
 
 func (m *mapping) size() int { return cap(m.mem) }
@@ -55,11 +56,11 @@ func (h *Heap) TakeLarge(s *Shard, c Class, size int) (mem []byte, b Block, zero
 		}
 	}
 	if m == nil {
-		mem, err := pagealign.Map(size)
+		region, err := pagealign.Map(size)
 		if err != nil {
 			return nil, Block{}, false, fmt.Errorf("directmem: mapping %d bytes: %w", size, err)
 		}
-		m, zeroed = &mapping{mem: mem, class: c}, true
+		m, zeroed = &mapping{region: region, mem: region.Bytes(), class: c}, true
 	}
 	m.home = s
 	return m.mem[:size], Block{large: m}, zeroed, nil
@@ -120,9 +121,9 @@ func (s *Shard) putLarge(b Block) bool {
 func (h *Heap) Unmap(b Block) { b.large.unmap() }
 
 func (m *mapping) unmap() {
-	if err := pagealign.Unmap(m.mem); err != nil {
-		// Unmap fails only for a slice that is not a region: one of our
-		// own mappings, so the heap lost track of its memory.
+	if err := m.region.Unmap(); err != nil {
+		// munmap fails only for a range that is not mapped: one of our own
+		// mappings, so the heap lost track of its memory.
 		panic(fmt.Sprintf("heap: unmapping a %d-byte buffer: %v", m.size(), err))
 	}
 	m.mem = nil

@@ -2,12 +2,7 @@
 
 package heap
 
-import (
-	"unsafe"
-
-	"github.com/offheap-go/offheap/pagealign"
-	"golang.org/x/sys/unix"
-)
+import "github.com/offheap-go/offheap/pagealign"
 
 // clearTouched zeroes mem, the first bytes of a reused large mapping, at a
 // cost in proportion to what the mapping's previous user touched rather
@@ -39,7 +34,7 @@ func clearTouched(mem []byte) (resident, scanned int) {
 	for base := 0; base < len(pages); base += touchedWindow * ps {
 		win := pages[base:min(base+touchedWindow*ps, len(pages))]
 		n := len(win) / ps
-		if mincore(win, vec[:n]) != nil {
+		if pagealign.Resident(win, vec[:n]) != nil {
 			clear(mem[base:])
 			return 0, 0
 		}
@@ -99,18 +94,4 @@ func clearWindow(win, vec []byte, ps int) bool {
 		i = j
 	}
 	return true
-}
-
-// mincore is mincore(2), which golang.org/x/sys/unix does not wrap. b
-// starts on a page boundary and vec has a byte per page of b; both stay
-// referenced by the caller for the duration of the call, and the kernel
-// writes only vec.
-func mincore(b, vec []byte) error {
-	_, _, e := unix.Syscall(unix.SYS_MINCORE,
-		uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
-	if e != 0 {
-		return e
-	}
-	return nil
 }

@@ -17,11 +17,12 @@ import (
 func TestClearTouched(t *testing.T) {
 	ps := pagealign.PageSize()
 	const size = 3 << 20 // more than one scan window
-	region, err := pagealign.Map(size)
+	r, err := pagealign.Map(size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pagealign.Unmap(region)
+	defer r.Unmap()
+	region := r.Bytes()
 	npages := size / ps
 	patterns := []struct {
 		name    string
