@@ -18,16 +18,19 @@ type owner struct {
 	// state moves once from ownerLive to ownerFreed; the Free that moves it
 	// is the one that releases.
 	state atomic.Uint32
-	// dead is set by that Free before it releases the memory, and every data
-	// method reads it first, to return ErrFreed instead of touching
-	// released memory. It is deliberately a plain field, not an atomic:
-	// Free racing with a data method is a bug in the caller (the memory may
-	// go while the method uses it), and a plain write and read are what the
-	// race detector reports. It is also the cheapest check, which keeps the
-	// typed accessors small enough to inline.
-	dead bool
+	// flags holds flagFreed and flagMayFault. flagFreed is set by that
+	// Free before it releases the memory, and every data method reads flags
+	// first, to return ErrFreed instead of touching released memory. It is
+	// deliberately a plain field, not an atomic: Free racing with a data
+	// method is a bug in the caller (the memory may go while the method
+	// uses it), and a plain write and read are what the race detector
+	// reports. flagMayFault is set when the owner is made and never
+	// changes. One byte for both is the cheapest check: the typed
+	// accessors' fast path tests flags != 0 and stays small enough to
+	// inline, going out of line (fault.go) when either is set.
+	flags uint8
 	// arena is set for memory that only its Arena may free. (It sits next
-	// to dead so that the owner is 24 bytes, and an allocation 192.)
+	// to flags so that the owner is 24 bytes, and an allocation 192.)
 	arena bool
 	// cl is the GC path of wrapped memory and arenas; nil when the memory
 	// is only ever freed by hand (Options.NoCleaner) or has nothing to
@@ -44,9 +47,21 @@ const (
 	ownerFreed
 )
 
+// The bits of owner.flags.
+const (
+	// flagFreed: Free has released the memory.
+	flagFreed uint8 = 1 << iota
+	// flagMayFault: the memory may fault when touched (a file mapping whose
+	// file may shrink), so data methods run under the fault guard (fault.go).
+	flagMayFault
+)
+
 // freed reports whether Free has released the memory. Callers that may
-// race with Free must not use it; see dead.
-func (o *owner) freed() bool { return o.dead }
+// race with Free must not use it; see flags.
+func (o *owner) freed() bool { return o.flags&flagFreed != 0 }
+
+// mayFault reports whether touching the memory may fault.
+func (o *owner) mayFault() bool { return o.flags&flagMayFault != 0 }
 
 // free releases the memory unless it already is; it is safe to call many
 // times and from many goroutines, and it agrees with the GC path through
@@ -56,7 +71,7 @@ func (o *owner) free() {
 		o.freedAgain() // a tracked double Free is reported (leak.go)
 		return
 	}
-	o.dead = true
+	o.flags |= flagFreed
 	switch {
 	case o.cl != nil:
 		// The cleaner runs rel.run, which must tell this Free from the
