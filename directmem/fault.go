@@ -99,4 +99,3 @@ func inMem(mem []byte, addr uintptr) bool {
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
 	return addr-base < uintptr(len(mem))
 }
-

@@ -13,6 +13,7 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"strings"
 	"text/template"
 )
 
@@ -26,6 +27,19 @@ type kind struct {
 // Swap is the byte swap of u. For 16 bits it is a rotation: the compiler
 // treats bits.ReverseBytes16 as a shift-or expression when it weighs
 // inlining, which would push some accessors over the budget.
+func (k kind) SwapV() string {
+	u := strings.Replace(k.From, "v", "V", 1)
+	sw := strings.Replace(k.Swap(), "u", u, 1)
+	sw = strings.Replace(sw, "V", "v", 1)
+	switch k.Type {
+	case "float32", "float64":
+		return "*(*uint" + k.Bits + ")(unsafe.Pointer(&v)) = " + sw
+	case "uint16", "uint32", "uint64":
+		return "v = " + sw
+	}
+	return "v = " + k.Type + "(" + sw + ")"
+}
+
 func (k kind) Swap() string {
 	if k.Bits == "16" {
 		return "bits.RotateLeft16(u, 8)"
@@ -148,11 +162,10 @@ func (b *Buffer) Put{{.Name}}(v {{.Type}}) error {
 	if b.lim-b.pos < {{.Size}} || b.readOnly || b.owner.flags != 0 {
 		return call{{.Name}}Put((*Buffer).put{{.Name}}Slow, b, v)
 	}
-	u := {{.From}}
 	if b.swap {
-		u = {{.Swap}}
+		{{.SwapV}}
 	}
-	store{{.Bits}}(b.mem, b.pos, u)
+	store{{.Bits}}(b.mem, b.pos, {{.From}})
 	b.pos += {{.Size}}
 	runtime.KeepAlive(b)
 	return nil
@@ -220,11 +233,10 @@ func (b *Buffer) Put{{.Name}}At(i int, v {{.Type}}) error {
 	if i < 0 || i > b.lim-{{.Size}} || b.readOnly || b.owner.flags != 0 {
 		return call{{.Name}}PutAt((*Buffer).put{{.Name}}AtSlow, b, i, v)
 	}
-	u := {{.From}}
 	if b.swap {
-		u = {{.Swap}}
+		{{.SwapV}}
 	}
-	store{{.Bits}}(b.mem, i, u)
+	store{{.Bits}}(b.mem, i, {{.From}})
 	runtime.KeepAlive(b)
 	return nil
 }

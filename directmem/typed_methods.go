@@ -79,11 +79,10 @@ func (b *Buffer) PutInt16(v int16) error {
 	if b.lim-b.pos < 2 || b.readOnly || b.owner.flags != 0 {
 		return callInt16Put((*Buffer).putInt16Slow, b, v)
 	}
-	u := uint16(v)
 	if b.swap {
-		u = bits.RotateLeft16(u, 8)
+		v = int16(bits.RotateLeft16(uint16(v), 8))
 	}
-	store16(b.mem, b.pos, u)
+	store16(b.mem, b.pos, uint16(v))
 	b.pos += 2
 	runtime.KeepAlive(b)
 	return nil
@@ -142,11 +141,10 @@ func (b *Buffer) PutInt16At(i int, v int16) error {
 	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.flags != 0 {
 		return callInt16PutAt((*Buffer).putInt16AtSlow, b, i, v)
 	}
-	u := uint16(v)
 	if b.swap {
-		u = bits.RotateLeft16(u, 8)
+		v = int16(bits.RotateLeft16(uint16(v), 8))
 	}
-	store16(b.mem, i, u)
+	store16(b.mem, i, uint16(v))
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -221,11 +219,10 @@ func (b *Buffer) PutUint16(v uint16) error {
 	if b.lim-b.pos < 2 || b.readOnly || b.owner.flags != 0 {
 		return callUint16Put((*Buffer).putUint16Slow, b, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.RotateLeft16(u, 8)
+		v = bits.RotateLeft16(v, 8)
 	}
-	store16(b.mem, b.pos, u)
+	store16(b.mem, b.pos, v)
 	b.pos += 2
 	runtime.KeepAlive(b)
 	return nil
@@ -284,11 +281,10 @@ func (b *Buffer) PutUint16At(i int, v uint16) error {
 	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.flags != 0 {
 		return callUint16PutAt((*Buffer).putUint16AtSlow, b, i, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.RotateLeft16(u, 8)
+		v = bits.RotateLeft16(v, 8)
 	}
-	store16(b.mem, i, u)
+	store16(b.mem, i, v)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -363,11 +359,10 @@ func (b *Buffer) PutInt32(v int32) error {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
 		return callInt32Put((*Buffer).putInt32Slow, b, v)
 	}
-	u := uint32(v)
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		v = int32(bits.ReverseBytes32(uint32(v)))
 	}
-	store32(b.mem, b.pos, u)
+	store32(b.mem, b.pos, uint32(v))
 	b.pos += 4
 	runtime.KeepAlive(b)
 	return nil
@@ -426,11 +421,10 @@ func (b *Buffer) PutInt32At(i int, v int32) error {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
 		return callInt32PutAt((*Buffer).putInt32AtSlow, b, i, v)
 	}
-	u := uint32(v)
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		v = int32(bits.ReverseBytes32(uint32(v)))
 	}
-	store32(b.mem, i, u)
+	store32(b.mem, i, uint32(v))
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -505,11 +499,10 @@ func (b *Buffer) PutUint32(v uint32) error {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
 		return callUint32Put((*Buffer).putUint32Slow, b, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		v = bits.ReverseBytes32(v)
 	}
-	store32(b.mem, b.pos, u)
+	store32(b.mem, b.pos, v)
 	b.pos += 4
 	runtime.KeepAlive(b)
 	return nil
@@ -568,11 +561,10 @@ func (b *Buffer) PutUint32At(i int, v uint32) error {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
 		return callUint32PutAt((*Buffer).putUint32AtSlow, b, i, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		v = bits.ReverseBytes32(v)
 	}
-	store32(b.mem, i, u)
+	store32(b.mem, i, v)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -647,11 +639,10 @@ func (b *Buffer) PutInt64(v int64) error {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
 		return callInt64Put((*Buffer).putInt64Slow, b, v)
 	}
-	u := uint64(v)
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		v = int64(bits.ReverseBytes64(uint64(v)))
 	}
-	store64(b.mem, b.pos, u)
+	store64(b.mem, b.pos, uint64(v))
 	b.pos += 8
 	runtime.KeepAlive(b)
 	return nil
@@ -710,11 +701,10 @@ func (b *Buffer) PutInt64At(i int, v int64) error {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
 		return callInt64PutAt((*Buffer).putInt64AtSlow, b, i, v)
 	}
-	u := uint64(v)
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		v = int64(bits.ReverseBytes64(uint64(v)))
 	}
-	store64(b.mem, i, u)
+	store64(b.mem, i, uint64(v))
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -789,11 +779,10 @@ func (b *Buffer) PutUint64(v uint64) error {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
 		return callUint64Put((*Buffer).putUint64Slow, b, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		v = bits.ReverseBytes64(v)
 	}
-	store64(b.mem, b.pos, u)
+	store64(b.mem, b.pos, v)
 	b.pos += 8
 	runtime.KeepAlive(b)
 	return nil
@@ -852,11 +841,10 @@ func (b *Buffer) PutUint64At(i int, v uint64) error {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
 		return callUint64PutAt((*Buffer).putUint64AtSlow, b, i, v)
 	}
-	u := v
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		v = bits.ReverseBytes64(v)
 	}
-	store64(b.mem, i, u)
+	store64(b.mem, i, v)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -931,11 +919,10 @@ func (b *Buffer) PutFloat32(v float32) error {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
 		return callFloat32Put((*Buffer).putFloat32Slow, b, v)
 	}
-	u := *(*uint32)(unsafe.Pointer(&v))
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		*(*uint32)(unsafe.Pointer(&v)) = bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&v)))
 	}
-	store32(b.mem, b.pos, u)
+	store32(b.mem, b.pos, *(*uint32)(unsafe.Pointer(&v)))
 	b.pos += 4
 	runtime.KeepAlive(b)
 	return nil
@@ -994,11 +981,10 @@ func (b *Buffer) PutFloat32At(i int, v float32) error {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
 		return callFloat32PutAt((*Buffer).putFloat32AtSlow, b, i, v)
 	}
-	u := *(*uint32)(unsafe.Pointer(&v))
 	if b.swap {
-		u = bits.ReverseBytes32(u)
+		*(*uint32)(unsafe.Pointer(&v)) = bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&v)))
 	}
-	store32(b.mem, i, u)
+	store32(b.mem, i, *(*uint32)(unsafe.Pointer(&v)))
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -1073,11 +1059,10 @@ func (b *Buffer) PutFloat64(v float64) error {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
 		return callFloat64Put((*Buffer).putFloat64Slow, b, v)
 	}
-	u := *(*uint64)(unsafe.Pointer(&v))
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		*(*uint64)(unsafe.Pointer(&v)) = bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&v)))
 	}
-	store64(b.mem, b.pos, u)
+	store64(b.mem, b.pos, *(*uint64)(unsafe.Pointer(&v)))
 	b.pos += 8
 	runtime.KeepAlive(b)
 	return nil
@@ -1136,11 +1121,10 @@ func (b *Buffer) PutFloat64At(i int, v float64) error {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
 		return callFloat64PutAt((*Buffer).putFloat64AtSlow, b, i, v)
 	}
-	u := *(*uint64)(unsafe.Pointer(&v))
 	if b.swap {
-		u = bits.ReverseBytes64(u)
+		*(*uint64)(unsafe.Pointer(&v)) = bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&v)))
 	}
-	store64(b.mem, i, u)
+	store64(b.mem, i, *(*uint64)(unsafe.Pointer(&v)))
 	runtime.KeepAlive(b)
 	return nil
 }
