@@ -21,7 +21,7 @@ var WrapMayFault = wrapMayFault
 
 type fakeFault struct{ addr uintptr }
 
-func (f fakeFault) Error() string  { return "fake fault" }
+func (f fakeFault) Error() string { return "fake fault" }
 func (f fakeFault) Addr() uintptr { return f.addr }
 
 func TestGuard(t *testing.T) {
