@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
+	"runtime/debug"
 )
 
 // ErrSameBuffer is returned by PutBuffer when the source is the buffer
@@ -14,22 +15,45 @@ var ErrSameBuffer = errors.New("directmem: the source buffer is this buffer")
 
 // Get reads the byte at the position and advances the position by one. At
 // the limit it returns ErrBufferUnderflow.
-func (b *Buffer) Get() (byte, error) {
-	if b.pos >= b.lim || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) Get() (v byte, err error) {
+	if b.pos >= b.lim || b.owner.flags != 0 {
+		err = callByteGet((*Buffer).getSlow, b, &v)
+		return
 	}
-	v := b.mem[b.pos]
+	v = b.mem[b.pos]
 	b.pos++
 	runtime.KeepAlive(b)
 	return v, nil
 }
 
+func (b *Buffer) getSlow(v *byte) (err error) {
+	if b.pos >= b.lim || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	*v = b.mem[b.pos]
+	b.pos++
+	runtime.KeepAlive(b)
+	return nil
+}
+
 // Put writes v at the position and advances the position by one. It returns
 // ErrReadOnly for a read-only buffer and ErrBufferOverflow at the limit.
 func (b *Buffer) Put(v byte) error {
+	if b.pos >= b.lim || b.readOnly || b.owner.flags != 0 {
+		return callBytePut((*Buffer).putSlow, b, v)
+	}
+	b.mem[b.pos] = v
+	b.pos++
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putSlow(v byte) (err error) {
 	if b.pos >= b.lim || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	b.mem[b.pos] = v
 	b.pos++
 	runtime.KeepAlive(b)
@@ -38,21 +62,42 @@ func (b *Buffer) Put(v byte) error {
 
 // GetAt reads the byte at index i, which must be in [0, limit); the position
 // does not move.
-func (b *Buffer) GetAt(i int) (byte, error) {
-	if i < 0 || i >= b.lim || b.owner.freed() {
-		return 0, b.indexError(i, 1)
+func (b *Buffer) GetAt(i int) (v byte, err error) {
+	if i < 0 || i >= b.lim || b.owner.flags != 0 {
+		err = callByteGetAt((*Buffer).getAtSlow, b, i, &v)
+		return
 	}
-	v := b.mem[i]
+	v = b.mem[i]
 	runtime.KeepAlive(b)
 	return v, nil
+}
+
+func (b *Buffer) getAtSlow(i int, v *byte) (err error) {
+	if i < 0 || i >= b.lim || b.owner.freed() {
+		return b.indexError(i, 1)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	*v = b.mem[i]
+	runtime.KeepAlive(b)
+	return nil
 }
 
 // PutAt writes v at index i, which must be in [0, limit); the position does
 // not move.
 func (b *Buffer) PutAt(i int, v byte) error {
+	if i < 0 || i >= b.lim || b.readOnly || b.owner.flags != 0 {
+		return callBytePutAt((*Buffer).putAtSlow, b, i, v)
+	}
+	b.mem[i] = v
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putAtSlow(i int, v byte) (err error) {
 	if i < 0 || i >= b.lim || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 1)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	b.mem[i] = v
 	runtime.KeepAlive(b)
 	return nil
@@ -62,10 +107,21 @@ func (b *Buffer) PutAt(i int, v byte) error {
 // len(dst). If fewer than len(dst) bytes remain it returns
 // ErrBufferUnderflow and copies nothing.
 func (b *Buffer) GetBytes(dst []byte) error {
+	if len(dst) > b.lim-b.pos || b.owner.flags != 0 {
+		return callSlice((*Buffer).getBytesSlow, b, dst)
+	}
+	b.pos += copy(dst, b.mem[b.pos:b.lim])
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) getBytesSlow(dst []byte) (err error) {
 	if len(dst) > b.lim-b.pos || b.owner.freed() {
 		return b.underflowError()
 	}
-	b.pos += copy(dst, b.mem[b.pos:b.lim])
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	n := copy(dst, b.mem[b.pos:b.lim])
+	b.pos += n
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -74,10 +130,21 @@ func (b *Buffer) GetBytes(dst []byte) error {
 // len(src). It returns ErrReadOnly for a read-only buffer, and
 // ErrBufferOverflow if fewer than len(src) bytes remain, copying nothing.
 func (b *Buffer) PutBytes(src []byte) error {
+	if len(src) > b.lim-b.pos || b.readOnly || b.owner.flags != 0 {
+		return callSlice((*Buffer).putBytesSlow, b, src)
+	}
+	b.pos += copy(b.mem[b.pos:b.lim], src)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putBytesSlow(src []byte) (err error) {
 	if len(src) > b.lim-b.pos || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
-	b.pos += copy(b.mem[b.pos:b.lim], src)
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	n := copy(b.mem[b.pos:b.lim], src)
+	b.pos += n
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -86,8 +153,8 @@ func (b *Buffer) PutBytes(src []byte) error {
 // 0 <= i and i+len(dst) <= limit it returns ErrIndexOutOfRange and copies
 // nothing (the JVM's absolute get(int, byte[])).
 func (b *Buffer) GetBytesAt(i int, dst []byte) error {
-	if i < 0 || len(dst) > b.lim-i || b.owner.freed() {
-		return b.indexError(i, len(dst))
+	if i < 0 || len(dst) > b.lim-i || b.owner.flags != 0 {
+		return callSliceAt((*Buffer).getBytesAtSlow, b, i, dst)
 	}
 	copy(dst, b.mem[i:b.lim])
 	runtime.KeepAlive(b)
@@ -98,9 +165,29 @@ func (b *Buffer) GetBytesAt(i int, dst []byte) error {
 // ErrReadOnly for a read-only buffer, and ErrIndexOutOfRange unless 0 <= i
 // and i+len(src) <= limit, copying nothing.
 func (b *Buffer) PutBytesAt(i int, src []byte) error {
+	if i < 0 || len(src) > b.lim-i || b.readOnly || b.owner.flags != 0 {
+		return callSliceAt((*Buffer).putBytesAtSlow, b, i, src)
+	}
+	copy(b.mem[i:b.lim], src)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) getBytesAtSlow(i int, dst []byte) (err error) {
+	if i < 0 || len(dst) > b.lim-i || b.owner.freed() {
+		return b.indexError(i, len(dst))
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	copy(dst, b.mem[i:b.lim])
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putBytesAtSlow(i int, src []byte) (err error) {
 	if i < 0 || len(src) > b.lim-i || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, len(src))
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	copy(b.mem[i:b.lim], src)
 	runtime.KeepAlive(b)
 	return nil
@@ -111,7 +198,7 @@ func (b *Buffer) PutBytesAt(i int, src []byte) error {
 // of one allocation); the copy behaves as if through a temporary. It
 // returns ErrSameBuffer if src is b, ErrReadOnly if b is read-only, and
 // ErrBufferOverflow if src has more remaining bytes than b, moving nothing.
-func (b *Buffer) PutBuffer(src *Buffer) error {
+func (b *Buffer) PutBuffer(src *Buffer) (err error) {
 	if src == b {
 		return ErrSameBuffer
 	}
@@ -124,6 +211,9 @@ func (b *Buffer) PutBuffer(src *Buffer) error {
 	n := src.lim - src.pos
 	if n > b.lim-b.pos {
 		return ErrBufferOverflow
+	}
+	if (b.owner.flags|src.owner.flags)&flagMayFault != 0 {
+		defer endFault(debug.SetPanicOnFault(true), &err)
 	}
 	copy(b.mem[b.pos:b.lim], src.mem[src.pos:src.lim]) // copy is memmove
 	b.pos += n
@@ -138,9 +228,20 @@ func (b *Buffer) PutBuffer(src *Buffer) error {
 // capacity, and discards the mark: the buffer is ready to be filled again
 // after a partial drain (java.nio.ByteBuffer.compact).
 func (b *Buffer) Compact() error {
+	if b.readOnly || b.owner.flags != 0 {
+		return callErr((*Buffer).compactSlow, b)
+	}
+	n := copy(b.mem, b.mem[b.pos:b.lim])
+	b.pos, b.lim, b.mark = n, len(b.mem), noMark
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) compactSlow() (err error) {
 	if err := b.checkWritable(); err != nil {
 		return err
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	n := copy(b.mem, b.mem[b.pos:b.lim])
 	b.pos, b.lim, b.mark = n, len(b.mem), noMark
 	runtime.KeepAlive(b)
@@ -150,6 +251,10 @@ func (b *Buffer) Compact() error {
 // Bytes returns the bytes between the position and the limit as a slice
 // of the buffer's own memory: writes through either show in the other, and
 // the position does not move.
+//
+// The slice is raw memory: for memory that may fault (a file mapping),
+// touching it is not guarded, and a fault crashes the program; touch it
+// inside Guard.
 //
 // The slice is raw memory outside the Go heap and does not keep it alive.
 // It is valid only while the buffer (or a view of it) is reachable and not
@@ -166,10 +271,11 @@ func (b *Buffer) Bytes() []byte {
 }
 
 // Equal reports whether the remaining bytes of b and c are the same
-// (java.nio.ByteBuffer.equals). A freed buffer equals nothing.
+// (java.nio.ByteBuffer.equals). A freed buffer equals nothing, and nor
+// does one whose memory faults while they are compared.
 func (b *Buffer) Equal(c *Buffer) bool {
-	if b.owner.freed() || c.owner.freed() {
-		return false
+	if b.owner.flags|c.owner.flags != 0 {
+		return callEqual((*Buffer).equalSlow, b, c)
 	}
 	eq := bytes.Equal(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
 	runtime.KeepAlive(b)
@@ -179,8 +285,10 @@ func (b *Buffer) Equal(c *Buffer) bool {
 
 // Compare compares the remaining bytes of b and c lexicographically, as
 // bytes.Compare does (java.nio.ByteBuffer.compareTo, with bytes unsigned).
-// A freed buffer sorts before everything.
-func (b *Buffer) Compare(c *Buffer) int {
+// A freed buffer sorts before everything, and so does one whose memory
+// faults while they are compared (if it is b's memory that faults, b sorts
+// first; otherwise c).
+func (b *Buffer) Compare(c *Buffer) (r int) {
 	bf, cf := b.owner.freed(), c.owner.freed()
 	switch {
 	case bf && cf:
@@ -190,8 +298,64 @@ func (b *Buffer) Compare(c *Buffer) int {
 	case cf:
 		return 1
 	}
-	r := bytes.Compare(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	if (b.owner.flags|c.owner.flags)&flagMayFault != 0 {
+		defer b.endCompareFault(debug.SetPanicOnFault(true), &r)
+	}
+	r = bytes.Compare(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	return r
+}
+
+func (b *Buffer) equalSlow(c *Buffer) (eq bool) {
+	if b.owner.freed() || c.owner.freed() {
+		return false
+	}
+	var err error
+	defer endFault(debug.SetPanicOnFault(true), &err) // a fault leaves eq false
+	eq = bytes.Equal(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	return eq
+}
+
+// The helpers through which the fast paths call their slow twins, for the
+// inlining budget: see typed_methods.go.
+
+func callByteGet(f func(*Buffer, *byte) error, b *Buffer, v *byte) error { return f(b, v) }
+
+func callBytePut(f func(*Buffer, byte) error, b *Buffer, v byte) error { return f(b, v) }
+
+func callByteGetAt(f func(*Buffer, int, *byte) error, b *Buffer, i int, v *byte) error {
+	return f(b, i, v)
+}
+
+func callBytePutAt(f func(*Buffer, int, byte) error, b *Buffer, i int, v byte) error {
+	return f(b, i, v)
+}
+
+func callSlice(f func(*Buffer, []byte) error, b *Buffer, p []byte) error { return f(b, p) }
+
+func callSliceAt(f func(*Buffer, int, []byte) error, b *Buffer, i int, p []byte) error {
+	return f(b, i, p)
+}
+
+func callErr(f func(*Buffer) error, b *Buffer) error { return f(b) }
+
+func callEqual(f func(*Buffer, *Buffer) bool, b, c *Buffer) bool { return f(b, c) }
+
+// endCompareFault is endFault for Compare, whose result is an int: b sorts
+// first if its memory faulted, c otherwise.
+func (b *Buffer) endCompareFault(old bool, r *int) {
+	debug.SetPanicOnFault(old)
+	if p := recover(); p != nil {
+		f, ok := p.(interface{ Addr() uintptr })
+		if !ok {
+			panic(p)
+		}
+		*r = 1
+		if inMem(b.mem[b.pos:b.lim], f.Addr()) {
+			*r = -1
+		}
+	}
 }

@@ -107,3 +107,82 @@ func BenchmarkBulk(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMayFault is the typed and bulk access of BenchmarkTypedAccess and
+// BenchmarkBulk on a buffer whose memory may fault (every access goes out
+// of line under the fault guard), beside the same on an ordinary buffer.
+func BenchmarkMayFault(b *testing.B) {
+	const size = 1 << 20
+	for _, mf := range []bool{false, true} {
+		name := "direct"
+		if mf {
+			name = "mayfault"
+		}
+		mk := func(b *testing.B) *directmem.Buffer {
+			buf := mustAllocate(b, benchAllocator(), size)
+			b.Cleanup(func() { buf.Free() })
+			if mf {
+				return directmem.WrapMayFault(buf.Bytes(), nil)
+			}
+			return buf
+		}
+		b.Run(name+"/GetInt64At", func(b *testing.B) {
+			buf := mk(b)
+			var sum int64
+			for b.Loop() {
+				for i := 0; i < size; i += 8 {
+					v, _ := buf.GetInt64At(i)
+					sum += v
+				}
+			}
+			sink = uint64(sum)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/8), "ns/elem")
+		})
+		b.Run(name+"/PutInt64At", func(b *testing.B) {
+			buf := mk(b)
+			for b.Loop() {
+				for i := 0; i < size; i += 8 {
+					buf.PutInt64At(i, int64(i))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/8), "ns/elem")
+		})
+		b.Run(name+"/GetInt64", func(b *testing.B) {
+			buf := mk(b)
+			var sum int64
+			for b.Loop() {
+				buf.Clear()
+				for buf.Remaining() >= 8 {
+					v, _ := buf.GetInt64()
+					sum += v
+				}
+			}
+			sink = uint64(sum)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(size/8), "ns/elem")
+		})
+		b.Run(name+"/GetBytes64K", func(b *testing.B) {
+			buf := mk(b)
+			dst := make([]byte, 64<<10)
+			b.SetBytes(64 << 10)
+			for b.Loop() {
+				buf.Clear()
+				buf.GetBytes(dst)
+			}
+		})
+		b.Run(name+"/ReadAt64K", func(b *testing.B) {
+			buf := mk(b)
+			dst := make([]byte, 64<<10)
+			b.SetBytes(64 << 10)
+			for b.Loop() {
+				buf.ReadAt(dst, 0)
+			}
+		})
+	}
+	b.Run("copy64K", func(b *testing.B) {
+		src, dst := make([]byte, 64<<10), make([]byte, 64<<10)
+		b.SetBytes(64 << 10)
+		for b.Loop() {
+			copy(dst, src)
+		}
+	})
+}

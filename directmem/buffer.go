@@ -79,8 +79,10 @@ func (b *Buffer) HasRemaining() bool { return b.pos < b.lim }
 // IsReadOnly reports whether the buffer rejects writes with ErrReadOnly.
 func (b *Buffer) IsReadOnly() bool { return b.readOnly }
 
-// IsDirect reports true: a Buffer's memory is outside the Go heap, unless
-// Wrap was given Go memory. It exists for code ported from java.nio.
+// IsDirect reports true, for every Buffer, as a DirectByteBuffer's
+// isDirect does. A Buffer that Wrap made over Go memory reports true as
+// well, since Wrap cannot tell where its memory came from. It exists for
+// code ported from java.nio.
 func (b *Buffer) IsDirect() bool { return true }
 
 // SetPosition sets the position. It fails with ErrIndexOutOfRange, changing

@@ -28,7 +28,8 @@
 // context ends.
 //
 // Each allocation has one owner object, shared by the root buffer and its
-// views, which carries the cleanup and a freed flag. Every method that
+// views, which carries a freed flag and the way to release the memory.
+// Every method that
 // touches memory checks the flag (so use after Free is [ErrFreed], not a
 // crash) and ends with runtime.KeepAlive of the buffer, the JVM's
 // Reference.reachabilityFence, so that the collector cannot release the
@@ -36,11 +37,20 @@
 //
 // # Where memory comes from
 //
-// Buffers come from anonymous mmap'd memory (package pagealign), so they
-// are aligned as [Options.Alignment] asks (16 bytes by default), zero-filled
-// unless [Options.NoZero], and
-// invisible to the garbage collector: a process can hold gigabytes of
-// buffers while its Go heap, and the cost of each GC cycle, stays small.
+// Buffers come from anonymous mmap'd memory (package pagealign), cut into
+// size classes shared by every [Allocator] and [Arena] of the process, so
+// they are aligned as [Options.Alignment] asks (16 bytes by default),
+// zero-filled unless [Options.NoZero], and invisible to the garbage
+// collector: a process can hold gigabytes of buffers while its Go heap,
+// and the cost of each GC cycle, stays small. A request larger than the
+// budget's whole limit fails at once.
+//
+// Memory this package did not allocate (a file mapping, memory from C)
+// becomes a full Buffer through a [Pool] ([NewPool], [Pool.Wrap]): counted
+// in [Pools], tracked by leak detection, released exactly once, and, when
+// [Memory.MayFault] says its pages can fault, with faults returned as
+// errors instead of crashing the process. [Wrap] does the same without a
+// pool.
 //
 // [Buffer.Bytes] exposes the memory as a []byte for code that needs one
 // (syscalls, hashing, encoding). Such a slice does not keep the memory

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 )
 
 // The io interfaces a Buffer implements. Relative ones (Read, Write,
@@ -31,9 +32,22 @@ const maxEmptyReads = 100
 // position. With nothing remaining it returns 0, io.EOF (a Reader's end,
 // where Get says ErrBufferUnderflow).
 func (b *Buffer) Read(p []byte) (int, error) {
+	if b.owner.flags != 0 {
+		return callRead((*Buffer).readSlow, b, p)
+	}
+	return b.read(p)
+}
+
+func (b *Buffer) readSlow(p []byte) (n int, err error) {
 	if err := b.checkLive(); err != nil {
 		return 0, err
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	return b.read(p)
+}
+
+// read is Read once the memory is known to be live.
+func (b *Buffer) read(p []byte) (int, error) {
 	if b.pos >= b.lim {
 		if len(p) == 0 {
 			return 0, nil
@@ -50,15 +64,35 @@ func (b *Buffer) Read(p []byte) (int, error) {
 // longer than the remaining space, Write copies what fits and returns the
 // count with ErrBufferOverflow: a buffer does not grow. It returns
 // ErrReadOnly for a read-only buffer, writing nothing.
-func (b *Buffer) Write(p []byte) (int, error) { return write(b, p) }
+func (b *Buffer) Write(p []byte) (int, error) {
+	if b.readOnly || b.owner.flags != 0 {
+		return callRead((*Buffer).writeSlow, b, p)
+	}
+	return write(b, p)
+}
 
 // WriteString is Write for a string, without converting it to a []byte.
-func (b *Buffer) WriteString(s string) (int, error) { return write(b, s) }
+func (b *Buffer) WriteString(s string) (int, error) {
+	if b.readOnly || b.owner.flags != 0 {
+		return callWriteString((*Buffer).writeStringSlow, b, s)
+	}
+	return write(b, s)
+}
 
-func write[S string | []byte](b *Buffer, p S) (int, error) {
+func (b *Buffer) writeSlow(p []byte) (n int, err error) { return writeSlow(b, p) }
+
+func (b *Buffer) writeStringSlow(s string) (n int, err error) { return writeSlow(b, s) }
+
+func writeSlow[S string | []byte](b *Buffer, p S) (n int, err error) {
 	if err := b.checkWritable(); err != nil {
 		return 0, err
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	return write(b, p)
+}
+
+// write is Write once the buffer is known to be live and writable.
+func write[S string | []byte](b *Buffer, p S) (int, error) {
 	n := copy(b.mem[b.pos:b.lim], p)
 	b.pos += n
 	runtime.KeepAlive(b)
@@ -85,7 +119,7 @@ func (b *Buffer) WriteByte(c byte) error { return b.Put(c) }
 // It reads only below the limit: if fewer than len(p) bytes lie between
 // off and the limit it copies those and returns io.EOF, as io.ReaderAt
 // requires. A negative offset returns ErrIndexOutOfRange.
-func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
+func (b *Buffer) ReadAt(p []byte, off int64) (n int, err error) {
 	if err := b.checkLive(); err != nil {
 		return 0, err
 	}
@@ -98,7 +132,10 @@ func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return 0, io.EOF
 	}
-	n := copy(p, b.mem[off:b.lim])
+	if b.owner.mayFault() {
+		defer endFault(debug.SetPanicOnFault(true), &err)
+	}
+	n = copy(p, b.mem[off:b.lim])
 	runtime.KeepAlive(b)
 	if n < len(p) {
 		return n, io.EOF
@@ -110,14 +147,17 @@ func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 // only below the limit: if p does not fit it writes what does and returns
 // the count with ErrBufferOverflow. A negative offset, or one past the
 // limit, returns ErrIndexOutOfRange; a read-only buffer, ErrReadOnly.
-func (b *Buffer) WriteAt(p []byte, off int64) (int, error) {
+func (b *Buffer) WriteAt(p []byte, off int64) (n int, err error) {
 	if err := b.checkWritable(); err != nil {
 		return 0, err
 	}
 	if off < 0 || off > int64(b.lim) {
 		return 0, fmt.Errorf("%w: WriteAt at offset %d, limit %d", ErrIndexOutOfRange, off, b.lim)
 	}
-	n := copy(b.mem[off:b.lim], p)
+	if b.owner.mayFault() {
+		defer endFault(debug.SetPanicOnFault(true), &err)
+	}
+	n = copy(b.mem[off:b.lim], p)
 	runtime.KeepAlive(b)
 	if n < len(p) {
 		return n, ErrBufferOverflow
@@ -131,6 +171,10 @@ func (b *Buffer) WriteAt(p []byte, off int64) (int, error) {
 // ErrBufferOverflow if the buffer filled before r reported io.EOF (r may
 // still hold data: a buffer does not grow). It returns ErrSameBuffer if r
 // is b, and ErrFreed if r frees the buffer while it reads.
+//
+// If the buffer's memory may fault and faults while r.Read writes it, ReadFrom
+// returns an error matching ErrFault, with the count and position of the
+// reads before that one. Other panics in r propagate.
 func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 	if err := b.checkWritable(); err != nil {
 		return 0, err
@@ -143,7 +187,10 @@ func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 	empty := 0
 	for b.pos < b.lim {
 		pos, lim := b.pos, b.lim
-		n, err := r.Read(b.mem[pos:lim])
+		n, err, fault := readFrom(r, b.mem[pos:lim], b.owner.mayFault())
+		if fault != nil {
+			return total, fault
+		}
 		// r may reach the buffer: checked again, so that a Free does not
 		// let the next Read write released memory, and a moved cursor does
 		// not let the position pass the limit.
@@ -180,6 +227,10 @@ func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 // WriteTo writes the bytes between the position and the limit to w and
 // advances the position by the count w accepted. It returns ErrSameBuffer
 // if w is b.
+//
+// If the buffer's memory may fault and faults while w.Write reads it,
+// WriteTo returns 0 and an error matching ErrFault, and the position does
+// not move (w may have taken some bytes). Other panics in w propagate.
 func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	if err := b.checkLive(); err != nil {
 		return 0, err
@@ -193,7 +244,10 @@ func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	if rem == 0 {
 		return 0, nil
 	}
-	n, err := w.Write(b.mem[pos:lim])
+	n, err, fault := writeTo(w, b.mem[pos:lim], b.owner.mayFault())
+	if fault != nil {
+		return 0, fault
+	}
 	if b.pos != pos || b.lim != lim {
 		// w reaches the buffer: adding n could take the position past the
 		// limit.
@@ -207,4 +261,34 @@ func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 		err = io.ErrShortWrite
 	}
 	return int64(n), err
+}
+
+// readFrom is r.Read(p), under a fault guard when p may fault: a fault in
+// p, the buffer's memory, is returned as fault; any other panic in r goes on.
+func readFrom(r io.Reader, p []byte, mayFault bool) (n int, err, fault error) {
+	if mayFault {
+		defer endFaultIn(debug.SetPanicOnFault(true), &fault, p)
+	}
+	n, err = r.Read(p)
+	return n, err, nil
+}
+
+// writeTo is w.Write(p) as readFrom is r.Read(p).
+func writeTo(w io.Writer, p []byte, mayFault bool) (n int, err, fault error) {
+	if mayFault {
+		defer endFaultIn(debug.SetPanicOnFault(true), &fault, p)
+	}
+	n, err = w.Write(p)
+	return n, err, nil
+}
+
+// The helpers through which the fast paths call their slow twins, for the
+// inlining budget: see typed_methods.go.
+
+func callRead(f func(*Buffer, []byte) (int, error), b *Buffer, p []byte) (int, error) {
+	return f(b, p)
+}
+
+func callWriteString(f func(*Buffer, string) (int, error), b *Buffer, s string) (int, error) {
+	return f(b, s)
 }

@@ -19,9 +19,19 @@ import (
 //   - each Allocator's lease of its budget for the shard (the leases live
 //     in the Allocator, guarded by this lock; internal/lease).
 //
-// Lock order: a budget's lease registry (internal/lease), then an arena's
-// lock, then a shard's lock. Nothing calls into a budget while holding an
-// arena's or a shard's lock, except through a lease of that lock.
+// Lock order. This is the one place the whole chain is written down; the
+// package documentation of internal/lease states the budget's part of it.
+//
+//  1. a budget's lease set (lease.Set: Lease.Close, Set.Reclaim, and the
+//     budget's Stats take it, then each lease's lock);
+//  2. an arena's lock (arenaMem.mu, which guards the arena's lease);
+//  3. a heap shard's lock (which guards the shard's shardSide, the
+//     Allocators' leases for the shard, and the heap's own state).
+//
+// Nothing calls into a budget (Reserve, Unreserve, Stats) while holding an
+// arena's or a shard's lock, except a lease guarded by that lock taking or
+// returning credit, which takes no lock. addPoolStats takes an arena's lock
+// only after letting go of the shard's.
 type memory struct {
 	heap  *heap.Heap
 	sides []shardSide
@@ -82,8 +92,8 @@ func (p *poolCounts) sub(capacity, used int64) {
 	p.used -= used
 }
 
-// maxAnchorsPerShard bounds the idle anchors a shard keeps. Each costs
-// about 150 bytes of Go heap and a runtime special.
+// maxAnchorsPerShard bounds the idle anchors a shard keeps: each holds Go
+// heap and a runtime special while it waits for the next buffer.
 const maxAnchorsPerShard = 256
 
 // takeAnchor returns an idle anchor, or nil if the shard has none. The

@@ -6,7 +6,7 @@ package directmem
 // tests use it to decide whether they can re-run their own binary to see
 // the race detector catch a Free racing with a data method.
 //
-// The word the detector watches for that is owner.dead: Free writes it and
+// The word the detector watches for that is owner.flags: Free writes it and
 // every data method reads it, both as plain accesses (see owner.go), so no
 // extra field is needed in race builds.
 const raceEnabled = true

@@ -3,27 +3,72 @@
 package directmem
 
 import (
-	"math"
 	"math/bits"
 	"runtime"
+	"runtime/debug"
+	"unsafe"
 )
 
-var _ = math.Float32bits // not every instantiation converts floats
+// Each accessor's fast path tests every failure, and memory that may fault
+// (owner.flags != 0), in one branch, which calls its out-of-line slow twin:
+// that one returns the error, or does the access under the fault guard
+// (fault.go). A get's twin stores the value through a pointer to the named
+// result.
+//
+// The fast path calls the twin through a small helper that takes it as a
+// parameter. A call to a function the inliner cannot inline costs 57 of its
+// budget of 80, more than an accessor has left; a call to a function
+// parameter costs 17 (the inliner hopes the argument is a constant function,
+// as it is here). The helper inlines and leaves a direct call to that
+// constant, so the accessors stay inlinable. Float conversions are written
+// out with unsafe, and Int16's get converts early, for the same budget.
+
+func callInt16Get(f func(*Buffer, *int16) error, b *Buffer, v *int16) error {
+	return f(b, v)
+}
+
+func callInt16Put(f func(*Buffer, int16) error, b *Buffer, v int16) error {
+	return f(b, v)
+}
+
+func callInt16GetAt(f func(*Buffer, int, *int16) error, b *Buffer, i int, v *int16) error {
+	return f(b, i, v)
+}
+
+func callInt16PutAt(f func(*Buffer, int, int16) error, b *Buffer, i int, v int16) error {
+	return f(b, i, v)
+}
 
 // GetInt16 reads the 2 bytes at the position as an int16 in the
 // buffer's byte order and advances the position by 2. With fewer than
 // 2 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetInt16() (int16, error) {
-	if b.lim-b.pos < 2 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetInt16() (v int16, err error) {
+	if b.lim-b.pos < 2 || b.owner.flags != 0 {
+		err = callInt16Get((*Buffer).getInt16Slow, b, &v)
+		return
 	}
+	v = int16(load16(b.mem, b.pos))
+	if b.swap {
+		v = int16(bits.RotateLeft16(uint16(v), 8))
+	}
+	b.pos += 2
+	runtime.KeepAlive(b)
+	return
+}
+
+func (b *Buffer) getInt16Slow(v *int16) (err error) {
+	if b.lim-b.pos < 2 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := load16(b.mem, b.pos)
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
 	}
 	b.pos += 2
 	runtime.KeepAlive(b)
-	return int16(u), nil
+	*v = int16(u)
+	return nil
 }
 
 // PutInt16 writes v as 2 bytes at the position in the buffer's byte
@@ -31,9 +76,23 @@ func (b *Buffer) GetInt16() (int16, error) {
 // read-only buffer and ErrBufferOverflow with fewer than 2 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutInt16(v int16) error {
+	if b.lim-b.pos < 2 || b.readOnly || b.owner.flags != 0 {
+		return callInt16Put((*Buffer).putInt16Slow, b, v)
+	}
+	if b.swap {
+		v = int16(bits.RotateLeft16(uint16(v), 8))
+	}
+	store16(b.mem, b.pos, uint16(v))
+	b.pos += 2
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt16Slow(v int16) (err error) {
 	if b.lim-b.pos < 2 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint16(v)
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
@@ -47,16 +106,31 @@ func (b *Buffer) PutInt16(v int16) error {
 // GetInt16At reads the 2 bytes at index i as an int16 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-2.
-func (b *Buffer) GetInt16At(i int) (int16, error) {
-	if i < 0 || i > b.lim-2 || b.owner.freed() {
-		return 0, b.indexError(i, 2)
+func (b *Buffer) GetInt16At(i int) (v int16, err error) {
+	if i < 0 || i > b.lim-2 || b.owner.flags != 0 {
+		err = callInt16GetAt((*Buffer).getInt16AtSlow, b, i, &v)
+		return
 	}
+	v = int16(load16(b.mem, i))
+	if b.swap {
+		v = int16(bits.RotateLeft16(uint16(v), 8))
+	}
+	runtime.KeepAlive(b)
+	return
+}
+
+func (b *Buffer) getInt16AtSlow(i int, v *int16) (err error) {
+	if i < 0 || i > b.lim-2 || b.owner.freed() {
+		return b.indexError(i, 2)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := load16(b.mem, i)
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
 	}
 	runtime.KeepAlive(b)
-	return int16(u), nil
+	*v = int16(u)
+	return nil
 }
 
 // PutInt16At writes v as 2 bytes at index i in the buffer's byte
@@ -64,9 +138,22 @@ func (b *Buffer) GetInt16At(i int) (int16, error) {
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-2, writing
 // nothing.
 func (b *Buffer) PutInt16At(i int, v int16) error {
+	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.flags != 0 {
+		return callInt16PutAt((*Buffer).putInt16AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = int16(bits.RotateLeft16(uint16(v), 8))
+	}
+	store16(b.mem, i, uint16(v))
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt16AtSlow(i int, v int16) (err error) {
 	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 2)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint16(v)
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
@@ -76,12 +163,29 @@ func (b *Buffer) PutInt16At(i int, v int16) error {
 	return nil
 }
 
+func callUint16Get(f func(*Buffer, *uint16) error, b *Buffer, v *uint16) error {
+	return f(b, v)
+}
+
+func callUint16Put(f func(*Buffer, uint16) error, b *Buffer, v uint16) error {
+	return f(b, v)
+}
+
+func callUint16GetAt(f func(*Buffer, int, *uint16) error, b *Buffer, i int, v *uint16) error {
+	return f(b, i, v)
+}
+
+func callUint16PutAt(f func(*Buffer, int, uint16) error, b *Buffer, i int, v uint16) error {
+	return f(b, i, v)
+}
+
 // GetUint16 reads the 2 bytes at the position as a uint16 in the
 // buffer's byte order and advances the position by 2. With fewer than
 // 2 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetUint16() (uint16, error) {
-	if b.lim-b.pos < 2 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetUint16() (v uint16, err error) {
+	if b.lim-b.pos < 2 || b.owner.flags != 0 {
+		err = callUint16Get((*Buffer).getUint16Slow, b, &v)
+		return
 	}
 	u := load16(b.mem, b.pos)
 	if b.swap {
@@ -92,14 +196,43 @@ func (b *Buffer) GetUint16() (uint16, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint16Slow(v *uint16) (err error) {
+	if b.lim-b.pos < 2 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load16(b.mem, b.pos)
+	if b.swap {
+		u = bits.RotateLeft16(u, 8)
+	}
+	b.pos += 2
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint16 writes v as 2 bytes at the position in the buffer's byte
 // order and advances the position by 2. It returns ErrReadOnly on a
 // read-only buffer and ErrBufferOverflow with fewer than 2 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutUint16(v uint16) error {
+	if b.lim-b.pos < 2 || b.readOnly || b.owner.flags != 0 {
+		return callUint16Put((*Buffer).putUint16Slow, b, v)
+	}
+	if b.swap {
+		v = bits.RotateLeft16(v, 8)
+	}
+	store16(b.mem, b.pos, v)
+	b.pos += 2
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint16Slow(v uint16) (err error) {
 	if b.lim-b.pos < 2 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
@@ -113,9 +246,10 @@ func (b *Buffer) PutUint16(v uint16) error {
 // GetUint16At reads the 2 bytes at index i as a uint16 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-2.
-func (b *Buffer) GetUint16At(i int) (uint16, error) {
-	if i < 0 || i > b.lim-2 || b.owner.freed() {
-		return 0, b.indexError(i, 2)
+func (b *Buffer) GetUint16At(i int) (v uint16, err error) {
+	if i < 0 || i > b.lim-2 || b.owner.flags != 0 {
+		err = callUint16GetAt((*Buffer).getUint16AtSlow, b, i, &v)
+		return
 	}
 	u := load16(b.mem, i)
 	if b.swap {
@@ -125,14 +259,41 @@ func (b *Buffer) GetUint16At(i int) (uint16, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint16AtSlow(i int, v *uint16) (err error) {
+	if i < 0 || i > b.lim-2 || b.owner.freed() {
+		return b.indexError(i, 2)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load16(b.mem, i)
+	if b.swap {
+		u = bits.RotateLeft16(u, 8)
+	}
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint16At writes v as 2 bytes at index i in the buffer's byte
 // order. The position does not move. It returns ErrReadOnly on a read-only
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-2, writing
 // nothing.
 func (b *Buffer) PutUint16At(i int, v uint16) error {
+	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.flags != 0 {
+		return callUint16PutAt((*Buffer).putUint16AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = bits.RotateLeft16(v, 8)
+	}
+	store16(b.mem, i, v)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint16AtSlow(i int, v uint16) (err error) {
 	if i < 0 || i > b.lim-2 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 2)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.RotateLeft16(u, 8)
@@ -142,12 +303,29 @@ func (b *Buffer) PutUint16At(i int, v uint16) error {
 	return nil
 }
 
+func callInt32Get(f func(*Buffer, *int32) error, b *Buffer, v *int32) error {
+	return f(b, v)
+}
+
+func callInt32Put(f func(*Buffer, int32) error, b *Buffer, v int32) error {
+	return f(b, v)
+}
+
+func callInt32GetAt(f func(*Buffer, int, *int32) error, b *Buffer, i int, v *int32) error {
+	return f(b, i, v)
+}
+
+func callInt32PutAt(f func(*Buffer, int, int32) error, b *Buffer, i int, v int32) error {
+	return f(b, i, v)
+}
+
 // GetInt32 reads the 4 bytes at the position as an int32 in the
 // buffer's byte order and advances the position by 4. With fewer than
 // 4 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetInt32() (int32, error) {
-	if b.lim-b.pos < 4 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetInt32() (v int32, err error) {
+	if b.lim-b.pos < 4 || b.owner.flags != 0 {
+		err = callInt32Get((*Buffer).getInt32Slow, b, &v)
+		return
 	}
 	u := load32(b.mem, b.pos)
 	if b.swap {
@@ -158,14 +336,43 @@ func (b *Buffer) GetInt32() (int32, error) {
 	return int32(u), nil
 }
 
+func (b *Buffer) getInt32Slow(v *int32) (err error) {
+	if b.lim-b.pos < 4 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	b.pos += 4
+	runtime.KeepAlive(b)
+	*v = int32(u)
+	return nil
+}
+
 // PutInt32 writes v as 4 bytes at the position in the buffer's byte
 // order and advances the position by 4. It returns ErrReadOnly on a
 // read-only buffer and ErrBufferOverflow with fewer than 4 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutInt32(v int32) error {
+	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
+		return callInt32Put((*Buffer).putInt32Slow, b, v)
+	}
+	if b.swap {
+		v = int32(bits.ReverseBytes32(uint32(v)))
+	}
+	store32(b.mem, b.pos, uint32(v))
+	b.pos += 4
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt32Slow(v int32) (err error) {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint32(v)
 	if b.swap {
 		u = bits.ReverseBytes32(u)
@@ -179,9 +386,10 @@ func (b *Buffer) PutInt32(v int32) error {
 // GetInt32At reads the 4 bytes at index i as an int32 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-4.
-func (b *Buffer) GetInt32At(i int) (int32, error) {
-	if i < 0 || i > b.lim-4 || b.owner.freed() {
-		return 0, b.indexError(i, 4)
+func (b *Buffer) GetInt32At(i int) (v int32, err error) {
+	if i < 0 || i > b.lim-4 || b.owner.flags != 0 {
+		err = callInt32GetAt((*Buffer).getInt32AtSlow, b, i, &v)
+		return
 	}
 	u := load32(b.mem, i)
 	if b.swap {
@@ -191,14 +399,41 @@ func (b *Buffer) GetInt32At(i int) (int32, error) {
 	return int32(u), nil
 }
 
+func (b *Buffer) getInt32AtSlow(i int, v *int32) (err error) {
+	if i < 0 || i > b.lim-4 || b.owner.freed() {
+		return b.indexError(i, 4)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	runtime.KeepAlive(b)
+	*v = int32(u)
+	return nil
+}
+
 // PutInt32At writes v as 4 bytes at index i in the buffer's byte
 // order. The position does not move. It returns ErrReadOnly on a read-only
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-4, writing
 // nothing.
 func (b *Buffer) PutInt32At(i int, v int32) error {
+	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
+		return callInt32PutAt((*Buffer).putInt32AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = int32(bits.ReverseBytes32(uint32(v)))
+	}
+	store32(b.mem, i, uint32(v))
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt32AtSlow(i int, v int32) (err error) {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 4)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint32(v)
 	if b.swap {
 		u = bits.ReverseBytes32(u)
@@ -208,12 +443,29 @@ func (b *Buffer) PutInt32At(i int, v int32) error {
 	return nil
 }
 
+func callUint32Get(f func(*Buffer, *uint32) error, b *Buffer, v *uint32) error {
+	return f(b, v)
+}
+
+func callUint32Put(f func(*Buffer, uint32) error, b *Buffer, v uint32) error {
+	return f(b, v)
+}
+
+func callUint32GetAt(f func(*Buffer, int, *uint32) error, b *Buffer, i int, v *uint32) error {
+	return f(b, i, v)
+}
+
+func callUint32PutAt(f func(*Buffer, int, uint32) error, b *Buffer, i int, v uint32) error {
+	return f(b, i, v)
+}
+
 // GetUint32 reads the 4 bytes at the position as a uint32 in the
 // buffer's byte order and advances the position by 4. With fewer than
 // 4 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetUint32() (uint32, error) {
-	if b.lim-b.pos < 4 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetUint32() (v uint32, err error) {
+	if b.lim-b.pos < 4 || b.owner.flags != 0 {
+		err = callUint32Get((*Buffer).getUint32Slow, b, &v)
+		return
 	}
 	u := load32(b.mem, b.pos)
 	if b.swap {
@@ -224,14 +476,43 @@ func (b *Buffer) GetUint32() (uint32, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint32Slow(v *uint32) (err error) {
+	if b.lim-b.pos < 4 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	b.pos += 4
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint32 writes v as 4 bytes at the position in the buffer's byte
 // order and advances the position by 4. It returns ErrReadOnly on a
 // read-only buffer and ErrBufferOverflow with fewer than 4 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutUint32(v uint32) error {
+	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
+		return callUint32Put((*Buffer).putUint32Slow, b, v)
+	}
+	if b.swap {
+		v = bits.ReverseBytes32(v)
+	}
+	store32(b.mem, b.pos, v)
+	b.pos += 4
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint32Slow(v uint32) (err error) {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.ReverseBytes32(u)
@@ -245,9 +526,10 @@ func (b *Buffer) PutUint32(v uint32) error {
 // GetUint32At reads the 4 bytes at index i as a uint32 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-4.
-func (b *Buffer) GetUint32At(i int) (uint32, error) {
-	if i < 0 || i > b.lim-4 || b.owner.freed() {
-		return 0, b.indexError(i, 4)
+func (b *Buffer) GetUint32At(i int) (v uint32, err error) {
+	if i < 0 || i > b.lim-4 || b.owner.flags != 0 {
+		err = callUint32GetAt((*Buffer).getUint32AtSlow, b, i, &v)
+		return
 	}
 	u := load32(b.mem, i)
 	if b.swap {
@@ -257,14 +539,41 @@ func (b *Buffer) GetUint32At(i int) (uint32, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint32AtSlow(i int, v *uint32) (err error) {
+	if i < 0 || i > b.lim-4 || b.owner.freed() {
+		return b.indexError(i, 4)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint32At writes v as 4 bytes at index i in the buffer's byte
 // order. The position does not move. It returns ErrReadOnly on a read-only
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-4, writing
 // nothing.
 func (b *Buffer) PutUint32At(i int, v uint32) error {
+	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
+		return callUint32PutAt((*Buffer).putUint32AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = bits.ReverseBytes32(v)
+	}
+	store32(b.mem, i, v)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint32AtSlow(i int, v uint32) (err error) {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 4)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.ReverseBytes32(u)
@@ -274,12 +583,29 @@ func (b *Buffer) PutUint32At(i int, v uint32) error {
 	return nil
 }
 
+func callInt64Get(f func(*Buffer, *int64) error, b *Buffer, v *int64) error {
+	return f(b, v)
+}
+
+func callInt64Put(f func(*Buffer, int64) error, b *Buffer, v int64) error {
+	return f(b, v)
+}
+
+func callInt64GetAt(f func(*Buffer, int, *int64) error, b *Buffer, i int, v *int64) error {
+	return f(b, i, v)
+}
+
+func callInt64PutAt(f func(*Buffer, int, int64) error, b *Buffer, i int, v int64) error {
+	return f(b, i, v)
+}
+
 // GetInt64 reads the 8 bytes at the position as an int64 in the
 // buffer's byte order and advances the position by 8. With fewer than
 // 8 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetInt64() (int64, error) {
-	if b.lim-b.pos < 8 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetInt64() (v int64, err error) {
+	if b.lim-b.pos < 8 || b.owner.flags != 0 {
+		err = callInt64Get((*Buffer).getInt64Slow, b, &v)
+		return
 	}
 	u := load64(b.mem, b.pos)
 	if b.swap {
@@ -290,14 +616,43 @@ func (b *Buffer) GetInt64() (int64, error) {
 	return int64(u), nil
 }
 
+func (b *Buffer) getInt64Slow(v *int64) (err error) {
+	if b.lim-b.pos < 8 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	b.pos += 8
+	runtime.KeepAlive(b)
+	*v = int64(u)
+	return nil
+}
+
 // PutInt64 writes v as 8 bytes at the position in the buffer's byte
 // order and advances the position by 8. It returns ErrReadOnly on a
 // read-only buffer and ErrBufferOverflow with fewer than 8 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutInt64(v int64) error {
+	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
+		return callInt64Put((*Buffer).putInt64Slow, b, v)
+	}
+	if b.swap {
+		v = int64(bits.ReverseBytes64(uint64(v)))
+	}
+	store64(b.mem, b.pos, uint64(v))
+	b.pos += 8
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt64Slow(v int64) (err error) {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint64(v)
 	if b.swap {
 		u = bits.ReverseBytes64(u)
@@ -311,9 +666,10 @@ func (b *Buffer) PutInt64(v int64) error {
 // GetInt64At reads the 8 bytes at index i as an int64 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-8.
-func (b *Buffer) GetInt64At(i int) (int64, error) {
-	if i < 0 || i > b.lim-8 || b.owner.freed() {
-		return 0, b.indexError(i, 8)
+func (b *Buffer) GetInt64At(i int) (v int64, err error) {
+	if i < 0 || i > b.lim-8 || b.owner.flags != 0 {
+		err = callInt64GetAt((*Buffer).getInt64AtSlow, b, i, &v)
+		return
 	}
 	u := load64(b.mem, i)
 	if b.swap {
@@ -323,14 +679,41 @@ func (b *Buffer) GetInt64At(i int) (int64, error) {
 	return int64(u), nil
 }
 
+func (b *Buffer) getInt64AtSlow(i int, v *int64) (err error) {
+	if i < 0 || i > b.lim-8 || b.owner.freed() {
+		return b.indexError(i, 8)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	runtime.KeepAlive(b)
+	*v = int64(u)
+	return nil
+}
+
 // PutInt64At writes v as 8 bytes at index i in the buffer's byte
 // order. The position does not move. It returns ErrReadOnly on a read-only
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-8, writing
 // nothing.
 func (b *Buffer) PutInt64At(i int, v int64) error {
+	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
+		return callInt64PutAt((*Buffer).putInt64AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = int64(bits.ReverseBytes64(uint64(v)))
+	}
+	store64(b.mem, i, uint64(v))
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putInt64AtSlow(i int, v int64) (err error) {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 8)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := uint64(v)
 	if b.swap {
 		u = bits.ReverseBytes64(u)
@@ -340,12 +723,29 @@ func (b *Buffer) PutInt64At(i int, v int64) error {
 	return nil
 }
 
+func callUint64Get(f func(*Buffer, *uint64) error, b *Buffer, v *uint64) error {
+	return f(b, v)
+}
+
+func callUint64Put(f func(*Buffer, uint64) error, b *Buffer, v uint64) error {
+	return f(b, v)
+}
+
+func callUint64GetAt(f func(*Buffer, int, *uint64) error, b *Buffer, i int, v *uint64) error {
+	return f(b, i, v)
+}
+
+func callUint64PutAt(f func(*Buffer, int, uint64) error, b *Buffer, i int, v uint64) error {
+	return f(b, i, v)
+}
+
 // GetUint64 reads the 8 bytes at the position as a uint64 in the
 // buffer's byte order and advances the position by 8. With fewer than
 // 8 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetUint64() (uint64, error) {
-	if b.lim-b.pos < 8 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetUint64() (v uint64, err error) {
+	if b.lim-b.pos < 8 || b.owner.flags != 0 {
+		err = callUint64Get((*Buffer).getUint64Slow, b, &v)
+		return
 	}
 	u := load64(b.mem, b.pos)
 	if b.swap {
@@ -356,14 +756,43 @@ func (b *Buffer) GetUint64() (uint64, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint64Slow(v *uint64) (err error) {
+	if b.lim-b.pos < 8 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	b.pos += 8
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint64 writes v as 8 bytes at the position in the buffer's byte
 // order and advances the position by 8. It returns ErrReadOnly on a
 // read-only buffer and ErrBufferOverflow with fewer than 8 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutUint64(v uint64) error {
+	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
+		return callUint64Put((*Buffer).putUint64Slow, b, v)
+	}
+	if b.swap {
+		v = bits.ReverseBytes64(v)
+	}
+	store64(b.mem, b.pos, v)
+	b.pos += 8
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint64Slow(v uint64) (err error) {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.ReverseBytes64(u)
@@ -377,9 +806,10 @@ func (b *Buffer) PutUint64(v uint64) error {
 // GetUint64At reads the 8 bytes at index i as a uint64 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-8.
-func (b *Buffer) GetUint64At(i int) (uint64, error) {
-	if i < 0 || i > b.lim-8 || b.owner.freed() {
-		return 0, b.indexError(i, 8)
+func (b *Buffer) GetUint64At(i int) (v uint64, err error) {
+	if i < 0 || i > b.lim-8 || b.owner.flags != 0 {
+		err = callUint64GetAt((*Buffer).getUint64AtSlow, b, i, &v)
+		return
 	}
 	u := load64(b.mem, i)
 	if b.swap {
@@ -389,14 +819,41 @@ func (b *Buffer) GetUint64At(i int) (uint64, error) {
 	return u, nil
 }
 
+func (b *Buffer) getUint64AtSlow(i int, v *uint64) (err error) {
+	if i < 0 || i > b.lim-8 || b.owner.freed() {
+		return b.indexError(i, 8)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	runtime.KeepAlive(b)
+	*v = u
+	return nil
+}
+
 // PutUint64At writes v as 8 bytes at index i in the buffer's byte
 // order. The position does not move. It returns ErrReadOnly on a read-only
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-8, writing
 // nothing.
 func (b *Buffer) PutUint64At(i int, v uint64) error {
+	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
+		return callUint64PutAt((*Buffer).putUint64AtSlow, b, i, v)
+	}
+	if b.swap {
+		v = bits.ReverseBytes64(v)
+	}
+	store64(b.mem, i, v)
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putUint64AtSlow(i int, v uint64) (err error) {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 8)
 	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
 	u := v
 	if b.swap {
 		u = bits.ReverseBytes64(u)
@@ -406,12 +863,29 @@ func (b *Buffer) PutUint64At(i int, v uint64) error {
 	return nil
 }
 
+func callFloat32Get(f func(*Buffer, *float32) error, b *Buffer, v *float32) error {
+	return f(b, v)
+}
+
+func callFloat32Put(f func(*Buffer, float32) error, b *Buffer, v float32) error {
+	return f(b, v)
+}
+
+func callFloat32GetAt(f func(*Buffer, int, *float32) error, b *Buffer, i int, v *float32) error {
+	return f(b, i, v)
+}
+
+func callFloat32PutAt(f func(*Buffer, int, float32) error, b *Buffer, i int, v float32) error {
+	return f(b, i, v)
+}
+
 // GetFloat32 reads the 4 bytes at the position as a float32 in the
 // buffer's byte order and advances the position by 4. With fewer than
 // 4 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetFloat32() (float32, error) {
-	if b.lim-b.pos < 4 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetFloat32() (v float32, err error) {
+	if b.lim-b.pos < 4 || b.owner.flags != 0 {
+		err = callFloat32Get((*Buffer).getFloat32Slow, b, &v)
+		return
 	}
 	u := load32(b.mem, b.pos)
 	if b.swap {
@@ -419,7 +893,22 @@ func (b *Buffer) GetFloat32() (float32, error) {
 	}
 	b.pos += 4
 	runtime.KeepAlive(b)
-	return math.Float32frombits(u), nil
+	return *(*float32)(unsafe.Pointer(&u)), nil
+}
+
+func (b *Buffer) getFloat32Slow(v *float32) (err error) {
+	if b.lim-b.pos < 4 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	b.pos += 4
+	runtime.KeepAlive(b)
+	*v = *(*float32)(unsafe.Pointer(&u))
+	return nil
 }
 
 // PutFloat32 writes v as 4 bytes at the position in the buffer's byte
@@ -427,10 +916,24 @@ func (b *Buffer) GetFloat32() (float32, error) {
 // read-only buffer and ErrBufferOverflow with fewer than 4 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutFloat32(v float32) error {
+	if b.lim-b.pos < 4 || b.readOnly || b.owner.flags != 0 {
+		return callFloat32Put((*Buffer).putFloat32Slow, b, v)
+	}
+	if b.swap {
+		*(*uint32)(unsafe.Pointer(&v)) = bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&v)))
+	}
+	store32(b.mem, b.pos, *(*uint32)(unsafe.Pointer(&v)))
+	b.pos += 4
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putFloat32Slow(v float32) (err error) {
 	if b.lim-b.pos < 4 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
-	u := math.Float32bits(v)
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := *(*uint32)(unsafe.Pointer(&v))
 	if b.swap {
 		u = bits.ReverseBytes32(u)
 	}
@@ -443,16 +946,31 @@ func (b *Buffer) PutFloat32(v float32) error {
 // GetFloat32At reads the 4 bytes at index i as a float32 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-4.
-func (b *Buffer) GetFloat32At(i int) (float32, error) {
-	if i < 0 || i > b.lim-4 || b.owner.freed() {
-		return 0, b.indexError(i, 4)
+func (b *Buffer) GetFloat32At(i int) (v float32, err error) {
+	if i < 0 || i > b.lim-4 || b.owner.flags != 0 {
+		err = callFloat32GetAt((*Buffer).getFloat32AtSlow, b, i, &v)
+		return
 	}
 	u := load32(b.mem, i)
 	if b.swap {
 		u = bits.ReverseBytes32(u)
 	}
 	runtime.KeepAlive(b)
-	return math.Float32frombits(u), nil
+	return *(*float32)(unsafe.Pointer(&u)), nil
+}
+
+func (b *Buffer) getFloat32AtSlow(i int, v *float32) (err error) {
+	if i < 0 || i > b.lim-4 || b.owner.freed() {
+		return b.indexError(i, 4)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load32(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes32(u)
+	}
+	runtime.KeepAlive(b)
+	*v = *(*float32)(unsafe.Pointer(&u))
+	return nil
 }
 
 // PutFloat32At writes v as 4 bytes at index i in the buffer's byte
@@ -460,10 +978,23 @@ func (b *Buffer) GetFloat32At(i int) (float32, error) {
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-4, writing
 // nothing.
 func (b *Buffer) PutFloat32At(i int, v float32) error {
+	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.flags != 0 {
+		return callFloat32PutAt((*Buffer).putFloat32AtSlow, b, i, v)
+	}
+	if b.swap {
+		*(*uint32)(unsafe.Pointer(&v)) = bits.ReverseBytes32(*(*uint32)(unsafe.Pointer(&v)))
+	}
+	store32(b.mem, i, *(*uint32)(unsafe.Pointer(&v)))
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putFloat32AtSlow(i int, v float32) (err error) {
 	if i < 0 || i > b.lim-4 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 4)
 	}
-	u := math.Float32bits(v)
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := *(*uint32)(unsafe.Pointer(&v))
 	if b.swap {
 		u = bits.ReverseBytes32(u)
 	}
@@ -472,12 +1003,29 @@ func (b *Buffer) PutFloat32At(i int, v float32) error {
 	return nil
 }
 
+func callFloat64Get(f func(*Buffer, *float64) error, b *Buffer, v *float64) error {
+	return f(b, v)
+}
+
+func callFloat64Put(f func(*Buffer, float64) error, b *Buffer, v float64) error {
+	return f(b, v)
+}
+
+func callFloat64GetAt(f func(*Buffer, int, *float64) error, b *Buffer, i int, v *float64) error {
+	return f(b, i, v)
+}
+
+func callFloat64PutAt(f func(*Buffer, int, float64) error, b *Buffer, i int, v float64) error {
+	return f(b, i, v)
+}
+
 // GetFloat64 reads the 8 bytes at the position as a float64 in the
 // buffer's byte order and advances the position by 8. With fewer than
 // 8 bytes remaining it returns ErrBufferUnderflow and moves nothing.
-func (b *Buffer) GetFloat64() (float64, error) {
-	if b.lim-b.pos < 8 || b.owner.freed() {
-		return 0, b.underflowError()
+func (b *Buffer) GetFloat64() (v float64, err error) {
+	if b.lim-b.pos < 8 || b.owner.flags != 0 {
+		err = callFloat64Get((*Buffer).getFloat64Slow, b, &v)
+		return
 	}
 	u := load64(b.mem, b.pos)
 	if b.swap {
@@ -485,7 +1033,22 @@ func (b *Buffer) GetFloat64() (float64, error) {
 	}
 	b.pos += 8
 	runtime.KeepAlive(b)
-	return math.Float64frombits(u), nil
+	return *(*float64)(unsafe.Pointer(&u)), nil
+}
+
+func (b *Buffer) getFloat64Slow(v *float64) (err error) {
+	if b.lim-b.pos < 8 || b.owner.freed() {
+		return b.underflowError()
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, b.pos)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	b.pos += 8
+	runtime.KeepAlive(b)
+	*v = *(*float64)(unsafe.Pointer(&u))
+	return nil
 }
 
 // PutFloat64 writes v as 8 bytes at the position in the buffer's byte
@@ -493,10 +1056,24 @@ func (b *Buffer) GetFloat64() (float64, error) {
 // read-only buffer and ErrBufferOverflow with fewer than 8 bytes
 // remaining, writing nothing.
 func (b *Buffer) PutFloat64(v float64) error {
+	if b.lim-b.pos < 8 || b.readOnly || b.owner.flags != 0 {
+		return callFloat64Put((*Buffer).putFloat64Slow, b, v)
+	}
+	if b.swap {
+		*(*uint64)(unsafe.Pointer(&v)) = bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&v)))
+	}
+	store64(b.mem, b.pos, *(*uint64)(unsafe.Pointer(&v)))
+	b.pos += 8
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putFloat64Slow(v float64) (err error) {
 	if b.lim-b.pos < 8 || b.readOnly || b.owner.freed() {
 		return b.overflowError()
 	}
-	u := math.Float64bits(v)
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := *(*uint64)(unsafe.Pointer(&v))
 	if b.swap {
 		u = bits.ReverseBytes64(u)
 	}
@@ -509,16 +1086,31 @@ func (b *Buffer) PutFloat64(v float64) error {
 // GetFloat64At reads the 8 bytes at index i as a float64 in the
 // buffer's byte order. The position does not move. It returns
 // ErrIndexOutOfRange unless 0 <= i <= limit-8.
-func (b *Buffer) GetFloat64At(i int) (float64, error) {
-	if i < 0 || i > b.lim-8 || b.owner.freed() {
-		return 0, b.indexError(i, 8)
+func (b *Buffer) GetFloat64At(i int) (v float64, err error) {
+	if i < 0 || i > b.lim-8 || b.owner.flags != 0 {
+		err = callFloat64GetAt((*Buffer).getFloat64AtSlow, b, i, &v)
+		return
 	}
 	u := load64(b.mem, i)
 	if b.swap {
 		u = bits.ReverseBytes64(u)
 	}
 	runtime.KeepAlive(b)
-	return math.Float64frombits(u), nil
+	return *(*float64)(unsafe.Pointer(&u)), nil
+}
+
+func (b *Buffer) getFloat64AtSlow(i int, v *float64) (err error) {
+	if i < 0 || i > b.lim-8 || b.owner.freed() {
+		return b.indexError(i, 8)
+	}
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := load64(b.mem, i)
+	if b.swap {
+		u = bits.ReverseBytes64(u)
+	}
+	runtime.KeepAlive(b)
+	*v = *(*float64)(unsafe.Pointer(&u))
+	return nil
 }
 
 // PutFloat64At writes v as 8 bytes at index i in the buffer's byte
@@ -526,10 +1118,23 @@ func (b *Buffer) GetFloat64At(i int) (float64, error) {
 // buffer and ErrIndexOutOfRange unless 0 <= i <= limit-8, writing
 // nothing.
 func (b *Buffer) PutFloat64At(i int, v float64) error {
+	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.flags != 0 {
+		return callFloat64PutAt((*Buffer).putFloat64AtSlow, b, i, v)
+	}
+	if b.swap {
+		*(*uint64)(unsafe.Pointer(&v)) = bits.ReverseBytes64(*(*uint64)(unsafe.Pointer(&v)))
+	}
+	store64(b.mem, i, *(*uint64)(unsafe.Pointer(&v)))
+	runtime.KeepAlive(b)
+	return nil
+}
+
+func (b *Buffer) putFloat64AtSlow(i int, v float64) (err error) {
 	if i < 0 || i > b.lim-8 || b.readOnly || b.owner.freed() {
 		return b.writeIndexError(i, 8)
 	}
-	u := math.Float64bits(v)
+	defer endFault(debug.SetPanicOnFault(true), &err)
+	u := *(*uint64)(unsafe.Pointer(&v))
 	if b.swap {
 		u = bits.ReverseBytes64(u)
 	}
