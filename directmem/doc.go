@@ -21,7 +21,7 @@
 // back exactly once: when [Buffer.Free] is called (the JVM's
 // Unsafe.invokeCleaner) or, if it never is, after the buffer and every view
 // of it have become unreachable (the JVM's Cleaner, here
-// runtime.AddCleanup through package cleaner). When the budget is full, an
+// runtime.AddCleanup). When the budget is full, an
 // allocation waits for pending cleanups, forces one GC, and backs off for
 // about half a second before failing with [limits.ErrOutOfDirectMemory],
 // exactly as java.nio.Bits.reserveMemory does, and stops waiting when its
@@ -29,9 +29,8 @@
 //
 // Each allocation has one owner object, shared by the root buffer and its
 // views, which carries a freed flag and the way to release the memory.
-// Every method that
-// touches memory checks the flag (so use after Free is [ErrFreed], not a
-// crash) and ends with runtime.KeepAlive of the buffer, the JVM's
+// Every method that touches memory checks the flag (so use after Free is
+// [ErrFreed], not a crash) and ends with runtime.KeepAlive of the buffer, the JVM's
 // Reference.reachabilityFence, so that the collector cannot release the
 // memory while a method is still using it.
 //
@@ -49,8 +48,9 @@
 // becomes a full Buffer through a [Pool] ([NewPool], [Pool.Wrap]): counted
 // in [Pools], tracked by leak detection, released exactly once, and, when
 // [Memory.MayFault] says its pages can fault, with faults returned as
-// errors instead of crashing the process. [Wrap] does the same without a
-// pool.
+// errors instead of crashing the process. [Wrap] makes a Buffer over such
+// memory with no pool: released exactly once, but neither counted nor
+// tracked.
 //
 // [Buffer.Bytes] exposes the memory as a []byte for code that needs one
 // (syscalls, hashing, encoding). Such a slice does not keep the memory

@@ -66,7 +66,8 @@ const (
 	// stack when sampled). Netty's default level; cheap enough for production.
 	LeakSampled
 	// LeakParanoid tracks every allocation with its stack. Costs a stack
-	// capture (about a microsecond) per allocation: for tests and debugging.
+	// capture per allocation (docs/testing.md has the figures): for tests
+	// and debugging.
 	LeakParanoid
 )
 

@@ -9,9 +9,9 @@ import "github.com/offheap-go/offheap/pagealign"
 // than to its size. mincore(2) says which pages are resident: resident
 // runs are cleared; runs that are not are given back with MADV_DONTNEED,
 // after which they read as zero. Pages never touched are not resident and
-// cost nothing to clear, which is where the saving is: a 1 MiB buffer of
-// which a few pages were used is ready in a couple of microseconds instead
-// of the 25-30 µs of clearing all of it.
+// cost nothing to clear, which is where the saving is: a big buffer of
+// which a few pages were used costs little to reuse (docs/allocator.md,
+// "Measurements behind the code", has the figures).
 //
 // Residency is only the choice of method, never what makes the result
 // zero: a page that is not resident because it was swapped out is still
