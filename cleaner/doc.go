@@ -10,7 +10,9 @@
 //     garbage collector has already queued, so an explicit Clean racing a GC
 //     could release twice. Every Cleanable carries an atomic state, and
 //     whoever moves it from live to released first runs the release function;
-//     the other does nothing.
+//     the other does nothing. [Cleanable.Cancel] makes the same move
+//     without running the function, for an owner that releases by hand in
+//     its own way (to tell an explicit release from a collection, say).
 //   - Containment. A panic in a release function is recovered, counted and
 //     handed to the handler set with [SetPanicHandler] (by default a
 //     log/slog error), so one bad release cannot take down the process.

@@ -252,7 +252,7 @@ func callers(skip int) []uintptr {
 }
 
 // released is called once when a tracked allocation is released; byHand
-// tells Free from the garbage collector (release.release calls it).
+// tells Free from the garbage collector (every releaser's release calls it).
 func (r *allocRecord) released(byHand bool) {
 	if !byHand {
 		if r.state.CompareAndSwap(recLive, recCollected) {

@@ -28,8 +28,10 @@
 //     affect waiting); one that has to wait returns as soon as the context
 //     ends, with an error wrapping ctx.Err() and nothing reserved.
 //   - Reservations that hit the limit together share one forced
-//     collection; a request larger than the whole limit fails at once; and
-//     a reservation waiting for memory retries as soon as any is released.
+//     collection; a request larger than the whole limit fails at once,
+//     without a collection or back-off (sizes that cannot be one
+//     reservation at all are [ErrInvalidSize]); and a reservation waiting
+//     for memory retries as soon as any is released.
 //   - Leases (module-internal, package internal/lease) let an owner that
 //     already holds a lock (an allocator's shard, an arena) reserve under
 //     that lock with no atomic operation per reservation. The counters stay
