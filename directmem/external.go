@@ -10,8 +10,8 @@ import (
 )
 
 // Pool is a named pool of buffers over memory this package did not
-// allocate: file mappings (a "mapped" pool, as the JVM's "mapped"
-// BufferPoolMXBean), memory from C or from a device. Its buffers
+// allocate: file mappings (package mapped's "mapped" pool, the JVM's
+// "mapped" BufferPoolMXBean), memory from C or from a device. Its buffers
 // are full Buffers, with everything a direct buffer has: the cursor, typed
 // access, views, the io interfaces, ErrFreed after Free, and a release
 // that runs exactly once, by Free or by the garbage collector. The pool

@@ -12,13 +12,13 @@
 // Regions are invisible to the garbage collector. Nothing frees them but
 // [Region.Unmap], which unmaps once: later calls do nothing, because the
 // system hands freed addresses to the next mapping, and a second munmap would
-// take them from it. The packages above this one (directmem's allocator, and
-// a file-mapping package) attach cleanups to Go objects that own regions.
+// take them from it. The packages above this one (directmem, mapped) attach
+// cleanups to Go objects that own regions.
 //
 // [Advise], [Resident] and [Sync] are madvise(2), mincore(2) and msync(2) of
 // the whole pages covering a page-aligned slice, of a Region or of any other
-// mapping (a mapped file, say): the hints and give-backs of the allocator,
-// and what MappedByteBuffer's load, isLoaded and force need.
+// mapping (package mapped's files): the hints and give-backs of the
+// allocator, and MappedByteBuffer's load, isLoaded and force.
 //
 // On Unix systems Map uses unix.MmapPtr/MunmapPtr, which, unlike unix.Mmap,
 // take no process-wide lock and keep no map of live regions: the Region
