@@ -1,3 +1,6 @@
+// Chunks: 4 MiB anonymous mappings, each cut into 16 slabs.
+// See heap.go for the overview.
+
 package heap
 
 import (
@@ -7,8 +10,6 @@ import (
 	"github.com/offheap-go/offheap/pagealign"
 )
 
-// See heap.go.
-//
 // A chunk is one anonymous mapping of chunkSize bytes, cut into
 // slabsPerChunk slabs of slabSize. Small buffers cost no mapping of their
 // own: a million 64-byte buffers are 16 chunks, 16 entries of the

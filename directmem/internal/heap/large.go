@@ -1,3 +1,6 @@
+// Large buffers: one mapping each, cached when freed.
+// See heap.go for the overview.
+
 package heap
 
 import (
@@ -6,8 +9,6 @@ import (
 	"github.com/offheap-go/offheap/pagealign"
 )
 
-// See heap.go.
-//
 // Large buffers (above MaxSmallSize) each get their own anonymous mapping
 // of their class's size. A freed one is kept in its home shard's cache and
 // handed out again after clearing: clearing touched pages costs less than

@@ -1,9 +1,10 @@
+// The scavenger: idle memory goes back to the system after a collection.
+// See heap.go for the overview.
+
 package heap
 
 import "runtime"
 
-// See heap.go.
-//
 // The scavenger gives idle memory back to the system: the second step of
 // the allocator's hysteresis (the first is that the heap keeps back a
 // bounded number of bytes of empty slabs and of freed large mappings, and

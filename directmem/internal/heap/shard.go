@@ -1,3 +1,6 @@
+// Shards: the heap's independent parts, one lock each.
+// See heap.go for the overview.
+
 package heap
 
 import "sync"

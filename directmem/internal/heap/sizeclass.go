@@ -1,3 +1,6 @@
+// Size classes: every allocation rounded up to one.
+// See heap.go for the overview.
+
 package heap
 
 import (

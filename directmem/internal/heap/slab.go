@@ -1,7 +1,8 @@
+// Slabs: 256 KiB of a chunk cut into equal slots of one small class.
+// See heap.go for the overview.
+
 package heap
 
-// See heap.go.
-//
 // A slab is slabSize bytes of a chunk cut into equal slots of one small
 // class. Slots never move and are never split: a slab serves its class
 // until every slot is free again, then goes back to its chunk.

@@ -1,6 +1,7 @@
-package heap
+// Zeroing reused memory.
+// See heap.go for the overview.
 
-// See heap.go.
+package heap
 
 // Zero clears mem, the memory of b that TakeSmall or TakeLarge said is
 // not known to be zero. mem must start where that memory does and keep

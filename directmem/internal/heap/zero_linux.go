@@ -1,5 +1,8 @@
 //go:build linux
 
+// The residency scan that clears only the pages a large buffer's last user touched.
+// See heap.go for the overview.
+
 package heap
 
 import "github.com/offheap-go/offheap/pagealign"

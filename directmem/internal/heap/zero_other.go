@@ -1,5 +1,8 @@
 //go:build !linux
 
+// Zeroing where there is no residency scan.
+// See heap.go for the overview.
+
 package heap
 
 // clearTouched zeroes mem, the first bytes of a reused large mapping. Only
