@@ -7,7 +7,7 @@ import (
 )
 
 // The budget side of leases (package internal/lease, whose documentation
-// explains them and the lock order).
+// explains them; the lock order is in directmem/memory.go).
 
 func init() { lease.Register(leaseSet) }
 

@@ -13,10 +13,9 @@
 // part under the lease's lock, and takes unused credit back before a
 // reservation that does not fit waits, so idle credit never makes one fail.
 //
-// Lock order: the budget's lease-set lock ([Set.Lock]) is taken before the
-// owner's lock that guards a lease. Nothing calls into the budget while
-// holding a lease's lock, except a lease itself taking or returning credit
-// ([Budget.Take], [Budget.GiveBack]), which take no lock of a lease.
+// Locks: the budget's lease-set lock ([Set.Lock]) comes before the owner's
+// lock that guards a lease; the whole order, with the owners' own locks, is
+// written once, in the doc of directmem's memory type (directmem/memory.go).
 //
 // Package limits implements the budget side and registers it with
 // [Register]; this package cannot import limits, which imports it.
