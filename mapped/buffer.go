@@ -29,8 +29,9 @@ type Buffer struct {
 // mapping is what the views of one mapping share. It does not keep the
 // memory mapped; the directmem owner does.
 type mapping struct {
-	mem  []byte // the whole mapping, from the page boundary below the offset
-	mode Mode
+	mem    []byte // the whole mapping, from the page boundary below the offset
+	mode   Mode
+	detail string // the file, offset and mode, for leak reports
 }
 
 // Mode returns how the buffer's file was mapped.

@@ -61,8 +61,9 @@ func Map(f *os.File, mode Mode, offset, size int64) (*Buffer, error) {
 	var b *Buffer
 	var mapErr error
 	if err := rc.Control(func(fd uintptr) { b, mapErr = mapFD(fd, f.Name(), mode, offset, size) }); err != nil {
-		// f was closed: os.ErrClosed.
-		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: err}
+		// f was closed: Control says so with internal/poll's error, which
+		// os.File's own methods report as os.ErrClosed.
+		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: os.ErrClosed}
 	}
 	if mapErr != nil {
 		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: mapErr}
@@ -92,14 +93,14 @@ func MapFile(path string, mode Mode, offset, size int64) (*Buffer, error) {
 // checkArgs is the JVM's first round of checks, before any system call.
 func checkArgs(mode Mode, offset, size int64) error {
 	switch {
-	case !mode.valid():
-		return fmt.Errorf("%w: unknown mode %d", fs.ErrInvalid, int(mode))
 	case offset < 0:
 		return fmt.Errorf("%w: negative offset %d", fs.ErrInvalid, offset)
 	case size < 0:
 		return fmt.Errorf("%w: negative size %d", fs.ErrInvalid, size)
 	case offset > math.MaxInt64-size:
 		return fmt.Errorf("%w: offset %d + size %d overflows", fs.ErrInvalid, offset, size)
+	case !mode.valid():
+		return fmt.Errorf("%w: unknown mode %d", fs.ErrInvalid, int(mode))
 	case size > int64(math.MaxInt-pagealign.PageSize()):
 		return fmt.Errorf("%w: size %d does not fit in this platform's address space", fs.ErrInvalid, size)
 	}
@@ -160,15 +161,16 @@ var sleep = time.Sleep
 // releases mem (it must not refer to the buffer).
 func newBuffer(name string, mode Mode, offset int64, mem []byte, pagePos int, unmap func()) *Buffer {
 	view := mem[pagePos:]
+	detail := fmt.Sprintf("%s, offset %d, %v", name, offset, mode)
 	db := pool.Wrap(directmem.Memory{
 		Bytes:    view,
 		Used:     int64(len(mem)),
 		Release:  unmap,
 		MayFault: true,
 		ReadOnly: mode == ReadOnly,
-		Detail:   fmt.Sprintf("%s, offset %d, %v", name, offset, mode),
+		Detail:   detail,
 	})
-	return &Buffer{Buffer: db, m: &mapping{mem: mem, mode: mode}, off: pagePos}
+	return &Buffer{Buffer: db, m: &mapping{mem: mem, mode: mode, detail: detail}, off: pagePos}
 }
 
 // emptyBuffer is the buffer of a mapping of size 0: nothing is mapped.

@@ -1,0 +1,390 @@
+package mapped
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/offheap-go/offheap/directmem"
+)
+
+// ErrClosed is returned by Acquire after the Cache is closed.
+var ErrClosed = errors.New("mapped: cache closed")
+
+// CacheOptions configures a Cache.
+type CacheOptions struct {
+	// MaxBytes is how many bytes of mappings the cache keeps (each costs its
+	// size): the working set it pools. Leases may hold more: a mapping the
+	// cache lets go stays mapped until its last lease is released.
+	MaxBytes int64
+	// NumCounters is the number of keys ristretto's admission policy
+	// tracks the frequency of, ideally ten times the number of mappings a
+	// full cache holds. 0 derives it from MaxBytes, counting a mapping as
+	// 64 KiB, with at least 1,000.
+	NumCounters int64
+	// BufferItems is the size of ristretto's Get buffers; 0 means 64,
+	// ristretto's advice.
+	BufferItems int64
+	// SkipStat lets Acquire trust that a cached path still names the same
+	// file, instead of checking with stat(2) (about a microsecond) on every
+	// call: the caller promises to call Invalidate whenever it replaces or
+	// truncates a file the cache may hold. Without it, a replaced file is
+	// never served from a stale mapping.
+	SkipStat bool
+}
+
+// Cache pools file mappings: the hot segments of a message queue's log, a
+// search index, a database's tables stay mapped across reads instead of
+// being mapped and unmapped each time. It is built on ristretto, whose
+// TinyLFU admission and cost-based eviction keep the mappings most worth
+// keeping within MaxBytes.
+//
+// Acquire returns a Lease on a mapping, mapping it on a miss. The cache
+// holds one reference to each mapping it keeps and each lease one more; a
+// mapping is unmapped exactly once, when the last reference goes, whether
+// it left the cache by eviction, admission rejection, Invalidate or Close,
+// and whether its leases are released by hand or by the garbage collector.
+// A Cache is safe for concurrent use.
+type Cache struct {
+	rc   *ristretto.Cache[string, *entry]
+	opts CacheOptions
+
+	// mu quiesces ristretto's writers (Set, Del) before Close: a Set that
+	// races with ristretto's Close panics on its closed channel.
+	mu     sync.RWMutex
+	closed bool
+	// closing tells OnEvict that Close is emptying the cache: those are
+	// not evictions.
+	closing atomic.Bool
+
+	flightMu sync.Mutex
+	flights  map[string]*flight
+
+	hits, misses, evictions, rejections atomic.Int64
+	maps, unmaps, cachedBytes, leases   atomic.Int64
+}
+
+// CacheStats describes a Cache.
+type CacheStats struct {
+	Hits, Misses int64 // Acquires served from the cache, and those that mapped
+	// MappedBytes is the bytes of the mappings the cache holds a reference
+	// to (including ones its admission policy has not yet decided on).
+	MappedBytes int64
+	LiveLeases  int64 // leases not yet released
+	Evictions   int64 // mappings evicted to make room
+	Rejections  int64 // mappings the admission policy did not keep
+	// Maps and Unmaps count the mappings made and unmapped: equal once the
+	// cache is closed and every lease released.
+	Maps, Unmaps int64
+}
+
+// NewCache returns an empty cache. MaxBytes must be positive.
+func NewCache(opts CacheOptions) (*Cache, error) {
+	if opts.MaxBytes <= 0 {
+		return nil, fmt.Errorf("mapped: NewCache: MaxBytes %d is not positive", opts.MaxBytes)
+	}
+	if opts.NumCounters < 0 || opts.BufferItems < 0 {
+		return nil, fmt.Errorf("mapped: NewCache: negative NumCounters %d or BufferItems %d", opts.NumCounters, opts.BufferItems)
+	}
+	if opts.NumCounters == 0 {
+		opts.NumCounters = max(10*(opts.MaxBytes/(64<<10)), 1000)
+	}
+	if opts.BufferItems == 0 {
+		opts.BufferItems = 64
+	}
+	c := &Cache{opts: opts, flights: make(map[string]*flight)}
+	rc, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters:        opts.NumCounters,
+		MaxCost:            opts.MaxBytes,
+		BufferItems:        opts.BufferItems,
+		IgnoreInternalCost: true, // the cost is the mapping's bytes alone
+		OnEvict: func(it *ristretto.Item[*entry]) {
+			if it != nil && it.Value != nil && !c.closing.Load() {
+				c.evictions.Add(1)
+			}
+		},
+		OnReject: func(it *ristretto.Item[*entry]) {
+			if it != nil && it.Value != nil {
+				c.rejections.Add(1)
+			}
+		},
+		// Every way out of the cache ends here; ristretto also calls it
+		// with the zero value (a Del of an absent key).
+		OnExit: func(e *entry) {
+			if e != nil {
+				c.cachedBytes.Add(-e.size)
+				e.unref()
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mapped: NewCache: %w", err)
+	}
+	c.rc = rc
+	return c, nil
+}
+
+// entry is one mapping and its references.
+type entry struct {
+	key  string
+	path string
+	size int64
+	buf  *Buffer // the mapping; unmapped when refs reaches 0
+	refs atomic.Int64
+	c    *Cache
+}
+
+// ref takes a reference unless the count has already reached zero (the
+// mapping is being unmapped): a Get does not pin, so an entry found in the
+// cache may be on its way out.
+func (e *entry) ref() bool {
+	for {
+		n := e.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if e.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// unref drops a reference, unmapping on the last.
+func (e *entry) unref() {
+	switch n := e.refs.Add(-1); {
+	case n == 0:
+		e.buf.Free()
+		e.c.unmaps.Add(1)
+	case n < 0:
+		panic(fmt.Sprintf("mapped: cache entry %q released more often than referenced", e.path))
+	}
+}
+
+// flight is a miss being mapped; later misses of the same key wait for it.
+type flight struct {
+	done    chan struct{}
+	e       *entry
+	err     error
+	waiters int // guarded by Cache.flightMu; a reference is taken for each
+}
+
+// Acquire returns a lease on the mapping of size bytes of the file at path
+// from offset in mode, from the cache or, on a miss, newly mapped as
+// MapFile does (and offered to the cache). Concurrent misses of one
+// mapping map it once. Errors are MapFile's, and ErrClosed after Close.
+func (c *Cache) Acquire(path string, mode Mode, offset, size int64) (*Lease, error) {
+	return c.AcquireContext(context.Background(), path, mode, offset, size)
+}
+
+// AcquireContext is Acquire with a context that bounds the wait for a
+// mapping another goroutine is making.
+func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offset, size int64) (*Lease, error) {
+	if err := checkArgs(mode, offset, size); err != nil {
+		return nil, &fs.PathError{Op: "map", Path: path, Err: err}
+	}
+	key, err := c.key(path, mode, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	closed := c.closed
+	c.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if e, ok := c.rc.Get(key); ok && e != nil && e.key == key && e.ref() {
+		c.hits.Add(1)
+		return c.newLease(e), nil
+	}
+	c.misses.Add(1)
+	e, err := c.mapOnce(ctx, key, path, mode, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	return c.newLease(e), nil
+}
+
+// mapOnce maps a missed key, or waits for the goroutine already mapping
+// it, and returns the entry with a reference taken for the caller.
+func (c *Cache) mapOnce(ctx context.Context, key, path string, mode Mode, offset, size int64) (*entry, error) {
+	c.flightMu.Lock()
+	if f := c.flights[key]; f != nil {
+		f.waiters++
+		c.flightMu.Unlock()
+		select {
+		case <-f.done:
+			return f.e, f.err
+		case <-ctx.Done():
+			c.flightMu.Lock()
+			select {
+			case <-f.done:
+				// Finished meanwhile: our reference was taken; give it back.
+				c.flightMu.Unlock()
+				if f.e != nil {
+					f.e.unref()
+				}
+			default:
+				f.waiters--
+				c.flightMu.Unlock()
+			}
+			return nil, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[key] = f
+	c.flightMu.Unlock()
+
+	f.e, f.err = c.mapEntry(key, path, mode, offset, size)
+	c.flightMu.Lock()
+	if f.e != nil {
+		f.e.refs.Add(int64(f.waiters))
+	}
+	delete(c.flights, key)
+	close(f.done)
+	c.flightMu.Unlock()
+	return f.e, f.err
+}
+
+// mapEntry maps the file and offers the mapping to the cache. The entry
+// comes back with the caller's reference and, if the cache took it, the
+// cache's.
+func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entry, error) {
+	buf, err := MapFile(path, mode, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	c.maps.Add(1)
+	e := &entry{key: key, path: path, size: size, buf: buf, c: c}
+	e.refs.Store(2) // the caller's and the cache's
+	c.mu.RLock()
+	admitted := !c.closed && c.rc.Set(key, e, max(size, 1))
+	c.mu.RUnlock()
+	if admitted {
+		c.cachedBytes.Add(size)
+	} else {
+		// Dropped before ristretto saw it (or closed): no callback will
+		// come, so the cache's reference is given back here.
+		e.unref()
+	}
+	return e, nil
+}
+
+// key is the cache key: the file's identity (device and inode, so that a
+// file replaced under the same path is not served from the old one's
+// mapping), mode, offset and size.
+func (c *Cache) key(path string, mode Mode, offset, size int64) (string, error) {
+	var dev, ino uint64
+	if !c.opts.SkipStat {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", err
+		}
+		if dev, ino, err = fileID(fi); err != nil {
+			return "", &fs.PathError{Op: "map", Path: path, Err: err}
+		}
+	}
+	b := make([]byte, 0, 4*binary.MaxVarintLen64+1+len(path))
+	b = binary.AppendUvarint(b, dev)
+	b = binary.AppendUvarint(b, ino)
+	b = append(b, byte(mode))
+	b = binary.AppendUvarint(b, uint64(offset))
+	b = binary.AppendUvarint(b, uint64(size))
+	if c.opts.SkipStat {
+		b = append(b, path...) // the path is the identity
+	}
+	return string(b), nil
+}
+
+// Invalidate drops every mapping of the file at path that the cache holds
+// (after the file was rewritten, say). Leases keep theirs until released.
+func (c *Cache) Invalidate(path string) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return
+	}
+	c.rc.Wait() // Sets still in ristretto's buffers become visible
+	var keys []string
+	c.rc.IterValues(func(e *entry) bool {
+		if e != nil && e.path == path {
+			keys = append(keys, e.key)
+		}
+		return false
+	})
+	for _, k := range keys {
+		c.rc.Del(k)
+	}
+}
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{
+		Hits: c.hits.Load(), Misses: c.misses.Load(),
+		MappedBytes: c.cachedBytes.Load(), LiveLeases: c.leases.Load(),
+		Evictions: c.evictions.Load(), Rejections: c.rejections.Load(),
+		Maps: c.maps.Load(), Unmaps: c.unmaps.Load(),
+	}
+}
+
+// Close releases every mapping the cache holds and stops ristretto's
+// goroutines; leases still held keep their mapping until released. After
+// Close, Acquire returns ErrClosed. Close is idempotent.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.closing.Store(true)
+	c.rc.Close() // clears: OnExit for every mapping held
+	return nil
+}
+
+// leasePool counts leases: each is a buffer of its own over its mapping's
+// memory, so that leak detection reports a lease dropped without Release
+// as it does any buffer. Its bytes are those of mappings the "mapped" pool
+// counts already: two leases on one mapping count it twice here.
+var leasePool = directmem.NewPool("mapped-lease")
+
+// Lease is a reference to a cached mapping: Buffer reads and writes it,
+// Release gives it back. A lease dropped without Release is released by
+// the garbage collector, and leak detection reports it.
+type Lease struct {
+	buf *Buffer
+}
+
+// newLease makes a lease on e, whose reference the caller has taken for it.
+func (c *Cache) newLease(e *entry) *Lease {
+	root := e.buf
+	c.leases.Add(1)
+	db := leasePool.Wrap(directmem.Memory{
+		Bytes: root.m.mem[root.off:],
+		// The release must not refer to the lease's buffer: it holds the
+		// entry, which holds only the mapping.
+		Release: func() {
+			c.leases.Add(-1)
+			e.unref()
+		},
+		MayFault: true,
+		ReadOnly: root.m.mode == ReadOnly,
+		Detail:   "lease on " + root.m.detail,
+	})
+	return &Lease{buf: &Buffer{Buffer: db, m: root.m, off: root.off}}
+}
+
+// Buffer returns the lease's view of the mapping: its own position and
+// limit, over the mapping's memory. Using it after Release returns
+// directmem.ErrFreed.
+func (l *Lease) Buffer() *Buffer { return l.buf }
+
+// Release gives the lease back; the mapping is unmapped if the cache has
+// let it go and this was its last lease. Release is idempotent.
+func (l *Lease) Release() { l.buf.Buffer.Free() }
