@@ -1,0 +1,25 @@
+//go:build unix
+
+package mapped
+
+import (
+	"time"
+	"unsafe"
+)
+
+// MmapFunc is the type of mmapFile (unix.MmapPtr).
+type MmapFunc = func(fd int, offset int64, addr unsafe.Pointer, length uintptr, prot, flags int) (unsafe.Pointer, error)
+
+// SwapMmap makes Map call f instead of mmap(2) and returns the function it
+// called before, for f to call through and for the test to restore.
+func SwapMmap(f MmapFunc) (old MmapFunc) {
+	old, mmapFile = mmapFile, f
+	return old
+}
+
+// SwapSleep makes the ENOMEM retry call f instead of time.Sleep and
+// returns the function it called before.
+func SwapSleep(f func(time.Duration)) (old func(time.Duration)) {
+	old, sleep = sleep, f
+	return old
+}
