@@ -78,8 +78,12 @@ func (b *Buffer) Force() error { return b.force(0, b.Capacity()) }
 
 // ForceRange is Force of the length bytes from index, which must lie below
 // the limit (MappedByteBuffer.force(index, length)); otherwise it returns
-// directmem.ErrIndexOutOfRange and syncs nothing.
+// directmem.ErrIndexOutOfRange and syncs nothing. After Free it returns
+// directmem.ErrFreed, whatever the bounds, as every access does.
 func (b *Buffer) ForceRange(index, length int) error {
+	if b.IsFreed() {
+		return directmem.ErrFreed
+	}
 	if index < 0 || length < 0 || length > b.Limit()-index {
 		return fmt.Errorf("%w: force range [%d, %d + %d) out of bounds for limit %d", directmem.ErrIndexOutOfRange, index, index, length, b.Limit())
 	}

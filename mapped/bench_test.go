@@ -1,0 +1,202 @@
+package mapped_test
+
+import (
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/offheap-go/offheap/mapped"
+)
+
+// The benchmarks of reading a warm 1 GiB file, mapped and with os.File,
+// side by side; the JDK anchor's "mapped" mode (shared/anchors/jvm,
+// DirectBench mapped) measures the same file size on the same machine.
+// Scans report MiB/s and ns/MiB; random reads and Map+Free report ns/op.
+
+const (
+	bmFileSize = 1 << 30
+	bmMiB      = 1 << 20
+)
+
+var bmSink int64
+
+// bmWarmFile writes a 1 GiB file of real data (no holes) in os.TempDir,
+// syncs it so that write-back does not run under the measurements, and
+// reads it once so that every page is in the page cache. The caller
+// removes it. It skips b when the file system has too little space.
+func bmWarmFile(b *testing.B) (string, *os.File) {
+	b.Helper()
+	dir := os.TempDir()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		b.Skipf("statfs %s: %v", dir, err)
+	}
+	if free := int64(st.Bavail) * int64(st.Bsize); free < bmFileSize+bmFileSize/2 {
+		b.Skipf("%s has %d MiB free; the benchmark needs a 1 GiB file and some room", dir, free>>20)
+	}
+	path := filepath.Join(dir, "offheap-mapped-bench-1g.bin")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := make([]byte, bmMiB)
+	for i := range chunk {
+		chunk[i] = byte(i*131 + i>>9)
+	}
+	for off := int64(0); off < bmFileSize; off += bmMiB {
+		binary.LittleEndian.PutUint64(chunk, uint64(off))
+		if _, err := f.WriteAt(chunk, off); err != nil {
+			f.Close()
+			os.Remove(path)
+			b.Fatal(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	for off := int64(0); off < bmFileSize; off += bmMiB {
+		if _, err := f.ReadAt(chunk, off); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return path, f
+}
+
+// bmPerMiB reports ns/MiB for mib MiB handled per iteration.
+func bmPerMiB(b *testing.B, iters int, mib float64) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(iters)/mib, "ns/MiB")
+}
+
+// BenchmarkMappedFile creates the warm 1 GiB file once for all its cases
+// (-count repeats the cases, not this function) and removes it at the end.
+//
+//   - ScanGetInt64At: Map the whole file ReadOnly, sum it with GetInt64At in
+//     native (little-endian) order, Free: what the JDK anchor times per
+//     iteration (map, getLong over the buffer, invokeCleaner).
+//   - ScanGetBytes64K: the same scan with relative GetBytes into 64 KiB.
+//   - ReadAt1MiB: os.File.ReadAt of the file in 1 MiB chunks.
+//   - Random4K/*: a 4 KiB read at a random page of the file, through a
+//     mapping of the whole file (GetBytesAt) or os.File.ReadAt.
+//   - MapFree1MiB: Map (ReadOnly) and Free of a 1 MiB window at a random
+//     page-aligned offset, no page touched.
+func BenchmarkMappedFile(b *testing.B) {
+	path, f := bmWarmFile(b)
+	defer os.Remove(path)
+	defer f.Close()
+
+	b.Run("ScanGetInt64At", func(b *testing.B) {
+		b.SetBytes(bmFileSize)
+		iters := 0
+		for b.Loop() {
+			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.SetOrder(binary.LittleEndian)
+			var s int64
+			for i := 0; i < bmFileSize; i += 8 {
+				v, err := m.GetInt64At(i)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s += v
+			}
+			bmSink += s
+			if err := m.Free(); err != nil {
+				b.Fatal(err)
+			}
+			iters++
+		}
+		bmPerMiB(b, iters, bmFileSize/bmMiB)
+	})
+
+	b.Run("ScanGetBytes64K", func(b *testing.B) {
+		b.SetBytes(bmFileSize)
+		dst := make([]byte, 64<<10)
+		iters := 0
+		for b.Loop() {
+			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for m.HasRemaining() {
+				if err := m.GetBytes(dst); err != nil {
+					b.Fatal(err)
+				}
+				bmSink += int64(dst[0])
+			}
+			if err := m.Free(); err != nil {
+				b.Fatal(err)
+			}
+			iters++
+		}
+		bmPerMiB(b, iters, bmFileSize/bmMiB)
+	})
+
+	b.Run("ReadAt1MiB", func(b *testing.B) {
+		b.SetBytes(bmFileSize)
+		buf := make([]byte, bmMiB)
+		iters := 0
+		for b.Loop() {
+			for off := int64(0); off < bmFileSize; off += bmMiB {
+				if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
+					b.Fatal(err)
+				}
+				bmSink += int64(buf[0])
+			}
+			iters++
+		}
+		bmPerMiB(b, iters, bmFileSize/bmMiB)
+	})
+
+	const pages = bmFileSize / 4096
+	b.Run("Random4K/mapped-GetBytesAt", func(b *testing.B) {
+		m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Free()
+		if err := m.Load(); err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		dst := make([]byte, 4096)
+		b.SetBytes(4096)
+		for b.Loop() {
+			if err := m.GetBytesAt(int(rng.Uint64N(pages))*4096, dst); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bmSink += int64(dst[0])
+	})
+
+	b.Run("Random4K/os.File.ReadAt", func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		dst := make([]byte, 4096)
+		b.SetBytes(4096)
+		for b.Loop() {
+			if _, err := f.ReadAt(dst, int64(rng.Uint64N(pages))*4096); err != nil {
+				b.Fatal(err)
+			}
+		}
+		bmSink += int64(dst[0])
+	})
+
+	b.Run("MapFree1MiB", func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for b.Loop() {
+			off := int64(rng.Uint64N(bmFileSize/bmMiB)) * bmMiB
+			m, err := mapped.Map(f, mapped.ReadOnly, off, bmMiB)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Free(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
