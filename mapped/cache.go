@@ -189,22 +189,29 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	if err := checkArgs(mode, offset, size); err != nil {
 		return nil, &fs.PathError{Op: "map", Path: path, Err: err}
 	}
+	if c.isClosed() {
+		return nil, ErrClosed // before the stat: a closed cache is the error
+	}
 	key, err := c.key(path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
+	// The Get runs under the read lock too: it may push to ristretto's
+	// policy, whose Close closes the channel that push sends on.
 	c.mu.RLock()
-	closed := c.closed
-	c.mu.RUnlock()
-	if closed {
+	if c.closed {
+		c.mu.RUnlock()
 		return nil, ErrClosed
 	}
-	if e, ok := c.rc.Get(key); ok && e != nil && e.key == key && e.ref() {
+	e, ok := c.rc.Get(key)
+	hit := ok && e != nil && e.key == key && e.ref()
+	c.mu.RUnlock()
+	if hit {
 		c.hits.Add(1)
 		return c.newLease(e), nil
 	}
 	c.misses.Add(1)
-	e, err := c.mapOnce(ctx, key, path, mode, offset, size)
+	e, err = c.mapOnce(ctx, key, path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +272,12 @@ func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entr
 	e.refs.Store(2) // the caller's and the cache's
 	c.mu.RLock()
 	admitted := !c.closed && c.rc.Set(key, e, max(size, 1))
+	if admitted {
+		// ristretto applies the Set on its own goroutine: wait for it, so
+		// that a miss of this key after the flight ends finds the mapping
+		// (or its rejection) instead of mapping the file again.
+		c.rc.Wait()
+	}
 	c.mu.RUnlock()
 	if admitted {
 		c.cachedBytes.Add(size)
@@ -300,6 +313,12 @@ func (c *Cache) key(path string, mode Mode, offset, size int64) (string, error) 
 		b = append(b, path...) // the path is the identity
 	}
 	return string(b), nil
+}
+
+func (c *Cache) isClosed() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.closed
 }
 
 // Invalidate drops every mapping of the file at path that the cache holds
