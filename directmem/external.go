@@ -92,6 +92,9 @@ func (p *Pool) Stats() PoolStats {
 // m.ReadOnly. The buffer owns the memory: Free runs m.Release, and so
 // does the garbage collector if Free never comes. Views of it (Slice,
 // Duplicate, AsReadOnly) keep the memory alive and cannot free it.
+//
+// On a nil *Pool, Wrap makes a buffer in no pool, neither counted nor
+// tracked, as the package-level Wrap does, with m's other settings.
 func (p *Pool) Wrap(m Memory) *Buffer {
 	return wrap(p, m)
 }

@@ -58,9 +58,9 @@ func Map(f *os.File, mode Mode, offset, size int64) (*Buffer, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: err}
 	}
-	var b *Buffer
+	var r *region
 	var mapErr error
-	if err := rc.Control(func(fd uintptr) { b, mapErr = mapFD(fd, f.Name(), mode, offset, size) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { r, mapErr = mapFD(fd, mode, offset, size) }); err != nil {
 		// f was closed: Control says so with internal/poll's error, which
 		// os.File's own methods report as os.ErrClosed.
 		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: os.ErrClosed}
@@ -68,7 +68,21 @@ func Map(f *os.File, mode Mode, offset, size int64) (*Buffer, error) {
 	if mapErr != nil {
 		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: mapErr}
 	}
-	return b, nil
+	// The buffer is made here, not under Control, so that the allocation
+	// stack leak detection records starts at the caller's code.
+	if r == nil {
+		return emptyBuffer(mode), nil
+	}
+	return newBuffer(f.Name(), mode, offset, r), nil
+}
+
+// region is a mapping mapFD made: mem from the page boundary, the
+// buffer's bytes from pagePos, and the release that unmaps it (which must
+// not refer to the buffer).
+type region struct {
+	mem     []byte
+	pagePos int
+	unmap   func()
 }
 
 // MapFile opens the file at path with the least access mode needs (read
@@ -156,16 +170,15 @@ func mapRetry(mmap func() ([]byte, error)) ([]byte, error) {
 // sleep is time.Sleep; tests of the retry replace it.
 var sleep = time.Sleep
 
-// newBuffer makes the buffer of a mapping: mem is the whole mapping from
-// its page boundary, the buffer's bytes start at pagePos, and unmap
-// releases mem (it must not refer to the buffer).
-func newBuffer(name string, mode Mode, offset int64, mem []byte, pagePos int, unmap func()) *Buffer {
+// newBuffer makes the buffer of a mapping of the file name.
+func newBuffer(name string, mode Mode, offset int64, r *region) *Buffer {
+	mem, pagePos := r.mem, r.pagePos
 	view := mem[pagePos:]
 	detail := fmt.Sprintf("%s, offset %d, %v", name, offset, mode)
 	db := pool.Wrap(directmem.Memory{
 		Bytes:    view,
 		Used:     int64(len(mem)),
-		Release:  unmap,
+		Release:  r.unmap,
 		MayFault: true,
 		ReadOnly: mode == ReadOnly,
 		Detail:   detail,
@@ -174,10 +187,9 @@ func newBuffer(name string, mode Mode, offset int64, mem []byte, pagePos int, un
 }
 
 // emptyBuffer is the buffer of a mapping of size 0: nothing is mapped.
+// It is in no pool, so not counted, but owned: Free works on it.
 func emptyBuffer(mode Mode) *Buffer {
-	db := directmem.Wrap([]byte{}, nil)
-	if mode == ReadOnly {
-		db = db.AsReadOnly()
-	}
+	var none *directmem.Pool
+	db := none.Wrap(directmem.Memory{Bytes: []byte{}, ReadOnly: mode == ReadOnly})
 	return &Buffer{Buffer: db, m: &mapping{mode: mode}}
 }

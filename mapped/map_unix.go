@@ -17,8 +17,9 @@ var errNoMemory error = unix.ENOMEM
 // mmapFile is unix.MmapPtr; tests of the ENOMEM retry replace it.
 var mmapFile = unix.MmapPtr
 
-// mapFD is Map's work on f's descriptor, which Map keeps open meanwhile.
-func mapFD(fd uintptr, name string, mode Mode, offset, size int64) (*Buffer, error) {
+// mapFD is Map's work on f's descriptor, which Map keeps open meanwhile:
+// the checks on the file, then the mapping; nil for size 0.
+func mapFD(fd uintptr, mode Mode, offset, size int64) (*region, error) {
 	fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
 	if err != nil {
 		return nil, err
@@ -34,7 +35,7 @@ func mapFD(fd uintptr, name string, mode Mode, offset, size int64) (*Buffer, err
 		return nil, err
 	}
 	if size == 0 {
-		return emptyBuffer(mode), nil
+		return nil, nil
 	}
 	// mmap(2) takes an offset that is a multiple of the page size: map from
 	// the boundary below offset and hand out the rest.
@@ -66,5 +67,5 @@ func mapFD(fd uintptr, name string, mode Mode, offset, size int64) (*Buffer, err
 	// The release must not refer to the buffer: it holds only the address
 	// and length, which are not Go pointers the collector follows.
 	unmap := func() { _ = unix.MunmapPtr(p, uintptr(length)) }
-	return newBuffer(name, mode, offset, mem, int(pagePos), unmap), nil
+	return &region{mem: mem, pagePos: int(pagePos), unmap: unmap}, nil
 }
