@@ -1,0 +1,185 @@
+//go:build unix
+
+package mapped_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/offheap-go/offheap/directmem"
+	"github.com/offheap-go/offheap/mapped"
+)
+
+// Benchmarks of Cache. TestMain turns paranoid leak tracking on (a stack per
+// allocation, leases included); a program runs with it off unless
+// DIRECTMEM_LEAKS says otherwise, so the benchmarks turn it off meanwhile.
+
+func ctBenchUntracked(b *testing.B) {
+	prev := directmem.LeakDetection()
+	directmem.SetLeakDetection(directmem.LeakDisabled)
+	b.Cleanup(func() { directmem.SetLeakDetection(prev) })
+}
+
+// BenchmarkCacheAcquire is Acquire + Release: on a hit, with and without
+// SkipStat (the stat(2) of every Acquire), from one goroutine and from
+// many (RunParallel: GOMAXPROCS goroutines; run with -cpu 1,2 to see it
+// scale), and on a miss (a cache with room for one mapping, 1,000 keys
+// in turn: each Acquire maps and each Release, or the next Acquire's
+// eviction, unmaps).
+func BenchmarkCacheAcquire(b *testing.B) {
+	ctBenchUntracked(b)
+	dir := b.TempDir()
+	const seg = 64 << 10
+	path := ctFile(b, dir, "seg", seg, 1)
+	for _, skip := range []bool{false, true} {
+		name := "stat"
+		if skip {
+			name = "skipstat"
+		}
+		b.Run("hit/"+name, func(b *testing.B) {
+			c := ctCache(b, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: skip})
+			ctHit(b, c, path, mapped.ReadOnly, 0, seg).Release()
+			for b.Loop() {
+				l, err := c.Acquire(path, mapped.ReadOnly, 0, seg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.Release()
+			}
+			ctBenchHitRate(b, c)
+			c.Close()
+		})
+		b.Run("hit-parallel/"+name, func(b *testing.B) {
+			c := ctCache(b, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: skip})
+			ctHit(b, c, path, mapped.ReadOnly, 0, seg).Release()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					l, err := c.Acquire(path, mapped.ReadOnly, 0, seg)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					l.Release()
+				}
+			})
+			ctBenchHitRate(b, c)
+			c.Close()
+		})
+	}
+	b.Run("miss", func(b *testing.B) {
+		const keys = 1000
+		big := ctFile(b, dir, "big", keys*ctPage, 2)
+		c := ctCache(b, mapped.CacheOptions{MaxBytes: ctPage})
+		i := int64(0)
+		for b.Loop() {
+			l, err := c.Acquire(big, mapped.ReadOnly, i%keys*ctPage, ctPage)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l.Release()
+			i++
+		}
+		ctBenchHitRate(b, c)
+		c.Close()
+	})
+}
+
+func ctBenchHitRate(b *testing.B, c *mapped.Cache) {
+	s := c.Stats()
+	b.ReportMetric(float64(s.Hits)/float64(max(s.Hits+s.Misses, 1)), "hit-ratio")
+}
+
+// BenchmarkCacheSegmentRead reads 4 KiB at a random offset of one of 1,000
+// segment files of 64 KiB (64 MiB in all, in the page cache): through a
+// Cache holding every segment (with and without SkipStat), by mapping the
+// segment for each read (MapFile, GetBytesAt, Free), and with
+// os.File.ReadAt on files kept open.
+func BenchmarkCacheSegmentRead(b *testing.B) {
+	ctBenchUntracked(b)
+	const segs, seg, read = 1000, 64 << 10, 4 << 10
+	dir := b.TempDir()
+	paths := make([]string, segs)
+	for i := range paths {
+		paths[i] = ctFile(b, dir, fmt.Sprintf("%04d.seg", i), seg, byte(i))
+	}
+	// The same random reads for every way.
+	r := rand.New(rand.NewPCG(1, 2))
+	type at struct {
+		seg int
+		off int64
+	}
+	reads := make([]at, 1<<16)
+	for i := range reads {
+		reads[i] = at{r.IntN(segs), r.Int64N(seg - read + 1)}
+	}
+	dst := make([]byte, read)
+
+	for _, skip := range []bool{false, true} {
+		name := "cache-stat"
+		if skip {
+			name = "cache-skipstat"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := ctCache(b, mapped.CacheOptions{MaxBytes: 2 * segs * seg, SkipStat: skip})
+			for _, p := range paths { // warm: every segment mapped and cached
+				ctAcquire(b, c, p, mapped.ReadOnly, 0, seg).Release()
+			}
+			i := 0
+			for b.Loop() {
+				a := reads[i%len(reads)]
+				i++
+				l, err := c.Acquire(paths[a.seg], mapped.ReadOnly, 0, seg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Buffer().GetBytesAt(int(a.off), dst); err != nil {
+					b.Fatal(err)
+				}
+				l.Release()
+			}
+			ctBenchHitRate(b, c)
+			c.Close()
+		})
+	}
+	b.Run("map-per-read", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			a := reads[i%len(reads)]
+			i++
+			m, err := mapped.MapFile(paths[a.seg], mapped.ReadOnly, 0, seg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := m.GetBytesAt(int(a.off), dst); err != nil {
+				b.Fatal(err)
+			}
+			m.Free()
+		}
+	})
+	b.Run("readat", func(b *testing.B) {
+		files := make([]*os.File, segs)
+		for i, p := range paths {
+			f, err := os.Open(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			files[i] = f
+		}
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		i := 0
+		for b.Loop() {
+			a := reads[i%len(reads)]
+			i++
+			if _, err := files[a.seg].ReadAt(dst, a.off); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
