@@ -22,6 +22,13 @@ import (
 // caps sendfile at about 2 GiB anyway); a chunk is at most 8 MiB.
 const maxKernelCopy = 1 << 30
 
+// kernelTier says that this system has the kernel tier.
+const kernelTier = true
+
+// sendfileAgain, when set, is called each time sendfile says EAGAIN
+// (tests).
+var sendfileAgain func()
+
 // statFile returns what the system says of f's descriptor: fcntl(F_GETFL)
 // for its access mode, fstat for its type and size. A closed f gives
 // os.ErrClosed.
@@ -129,6 +136,9 @@ func kernelTransferTo(src *os.File, pos, n int64, dst io.Writer) (int64, error) 
 				case e == unix.EINTR:
 					continue
 				case e == unix.EAGAIN:
+					if sendfileAgain != nil {
+						sendfileAgain()
+					}
 					return false // wait until dst is writable, then again
 				case e != nil && written == 0 && unsupportedErrno(e):
 					opErr = errTierUnsupported

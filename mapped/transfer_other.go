@@ -13,6 +13,12 @@ import (
 // files, so transfers start with mapped windows (darwin, where Map works)
 // or the temporary buffer (Windows, where Map is unsupported).
 
+// kernelTier says that this system has no kernel tier.
+const kernelTier = false
+
+// sendfileAgain is the Linux tests' hook; never called here.
+var sendfileAgain func()
+
 // statFile returns what os.File.Stat says of f. The access mode is not
 // looked up here: a file opened without the access a transfer needs makes
 // the first read or write fail, before anything is written.
