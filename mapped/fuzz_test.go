@@ -162,8 +162,9 @@ func (m *fzModel) resize(n int) {
 		}
 	default:
 		// Bytes written past the old EOF in its last page may or may not
-		// survive the grow.
-		for p := old; p < min(n, oldEnd); p++ {
+		// survive the grow (Linux 6.18 zeroes them, up to the page's end,
+		// not only to the new EOF).
+		for p := old; p < oldEnd; p++ {
 			if m.data[p] != 0 {
 				m.unk[p] = true
 			}
