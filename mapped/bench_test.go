@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/offheap-go/offheap/mapped"
 )
 
@@ -66,6 +68,19 @@ func bmWarmFile(b *testing.B) (string, *os.File) {
 	return path, f
 }
 
+// bmFaults returns the process's minor and major page faults so far.
+func bmFaults() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return int64(ru.Minflt + ru.Majflt)
+}
+
+// bmReportFaults reports the page faults per iteration since f0: a scan of
+// a fresh mapping pays one per page (or per fault-around block).
+func bmReportFaults(b *testing.B, f0 int64, iters int) {
+	b.ReportMetric(float64(bmFaults()-f0)/float64(max(iters, 1)), "faults/op")
+}
+
 // bmPerMiB reports ns/MiB for mib MiB handled per iteration.
 func bmPerMiB(b *testing.B, iters int, mib float64) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(iters)/mib, "ns/MiB")
@@ -78,9 +93,11 @@ func bmPerMiB(b *testing.B, iters int, mib float64) {
 //     native (little-endian) order, Free: what the JDK anchor times per
 //     iteration (map, getLong over the buffer, invokeCleaner).
 //   - ScanGetBytes64K: the same scan with relative GetBytes into 64 KiB.
+//   - ScanRawMmap64K: their floor, a plain unix.Mmap copied out in 64 KiB.
 //   - ReadAt1MiB: os.File.ReadAt of the file in 1 MiB chunks.
 //   - Random4K/*: a 4 KiB read at a random page of the file, through a
-//     mapping of the whole file (GetBytesAt) or os.File.ReadAt.
+//     mapping of the whole file (GetBytesAt; a plain unix.Mmap and copy as
+//     its floor) or os.File.ReadAt.
 //   - MapFree1MiB: Map (ReadOnly) and Free of a 1 MiB window at a random
 //     page-aligned offset, no page touched.
 func BenchmarkMappedFile(b *testing.B) {
@@ -90,7 +107,7 @@ func BenchmarkMappedFile(b *testing.B) {
 
 	b.Run("ScanGetInt64At", func(b *testing.B) {
 		b.SetBytes(bmFileSize)
-		iters := 0
+		iters, f0 := 0, bmFaults()
 		for b.Loop() {
 			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
 			if err != nil {
@@ -111,13 +128,14 @@ func BenchmarkMappedFile(b *testing.B) {
 			}
 			iters++
 		}
+		bmReportFaults(b, f0, iters)
 		bmPerMiB(b, iters, bmFileSize/bmMiB)
 	})
 
 	b.Run("ScanGetBytes64K", func(b *testing.B) {
 		b.SetBytes(bmFileSize)
 		dst := make([]byte, 64<<10)
-		iters := 0
+		iters, f0 := 0, bmFaults()
 		for b.Loop() {
 			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
 			if err != nil {
@@ -134,13 +152,38 @@ func BenchmarkMappedFile(b *testing.B) {
 			}
 			iters++
 		}
+		bmReportFaults(b, f0, iters)
+		bmPerMiB(b, iters, bmFileSize/bmMiB)
+	})
+
+	// The floor of the mapped scans: a plain mmap of the file, copied out in
+	// 64 KiB chunks with no Buffer, no fault guard.
+	b.Run("ScanRawMmap64K", func(b *testing.B) {
+		b.SetBytes(bmFileSize)
+		dst := make([]byte, 64<<10)
+		iters, f0 := 0, bmFaults()
+		for b.Loop() {
+			mem, err := unix.Mmap(int(f.Fd()), 0, bmFileSize, unix.PROT_READ, unix.MAP_SHARED)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for off := 0; off < bmFileSize; off += len(dst) {
+				copy(dst, mem[off:])
+				bmSink += int64(dst[0])
+			}
+			if err := unix.Munmap(mem); err != nil {
+				b.Fatal(err)
+			}
+			iters++
+		}
+		bmReportFaults(b, f0, iters)
 		bmPerMiB(b, iters, bmFileSize/bmMiB)
 	})
 
 	b.Run("ReadAt1MiB", func(b *testing.B) {
 		b.SetBytes(bmFileSize)
 		buf := make([]byte, bmMiB)
-		iters := 0
+		iters, f0 := 0, bmFaults()
 		for b.Loop() {
 			for off := int64(0); off < bmFileSize; off += bmMiB {
 				if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
@@ -150,6 +193,7 @@ func BenchmarkMappedFile(b *testing.B) {
 			}
 			iters++
 		}
+		bmReportFaults(b, f0, iters)
 		bmPerMiB(b, iters, bmFileSize/bmMiB)
 	})
 
@@ -166,10 +210,32 @@ func BenchmarkMappedFile(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		dst := make([]byte, 4096)
 		b.SetBytes(4096)
+		f0, iters := bmFaults(), 0
 		for b.Loop() {
+			iters++
 			if err := m.GetBytesAt(int(rng.Uint64N(pages))*4096, dst); err != nil {
 				b.Fatal(err)
 			}
+		}
+		bmReportFaults(b, f0, iters)
+		bmSink += int64(dst[0])
+	})
+
+	b.Run("Random4K/raw-mmap-copy", func(b *testing.B) {
+		mem, err := unix.Mmap(int(f.Fd()), 0, bmFileSize, unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unix.Munmap(mem)
+		for i := 0; i < bmFileSize; i += 4096 {
+			bmSink += int64(mem[i])
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		dst := make([]byte, 4096)
+		b.SetBytes(4096)
+		for b.Loop() {
+			off := int(rng.Uint64N(pages)) * 4096
+			copy(dst, mem[off:off+4096])
 		}
 		bmSink += int64(dst[0])
 	})
@@ -178,17 +244,22 @@ func BenchmarkMappedFile(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		dst := make([]byte, 4096)
 		b.SetBytes(4096)
+		f0, iters := bmFaults(), 0
 		for b.Loop() {
+			iters++
 			if _, err := f.ReadAt(dst, int64(rng.Uint64N(pages))*4096); err != nil {
 				b.Fatal(err)
 			}
 		}
+		bmReportFaults(b, f0, iters)
 		bmSink += int64(dst[0])
 	})
 
 	b.Run("MapFree1MiB", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(3, 4))
+		f0, iters := bmFaults(), 0
 		for b.Loop() {
+			iters++
 			off := int64(rng.Uint64N(bmFileSize/bmMiB)) * bmMiB
 			m, err := mapped.Map(f, mapped.ReadOnly, off, bmMiB)
 			if err != nil {
@@ -198,5 +269,6 @@ func BenchmarkMappedFile(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		bmReportFaults(b, f0, iters)
 	})
 }
