@@ -270,6 +270,9 @@ func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entr
 	c.maps.Add(1)
 	e := &entry{key: key, path: path, size: size, buf: buf, c: c}
 	e.refs.Store(2) // the caller's and the cache's
+	// Counted before the Set: ristretto may reject the mapping, and OnExit
+	// subtract it, before Set returns.
+	c.cachedBytes.Add(size)
 	c.mu.RLock()
 	admitted := !c.closed && c.rc.Set(key, e, max(size, 1))
 	if admitted {
@@ -279,11 +282,10 @@ func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entr
 		c.rc.Wait()
 	}
 	c.mu.RUnlock()
-	if admitted {
-		c.cachedBytes.Add(size)
-	} else {
+	if !admitted {
 		// Dropped before ristretto saw it (or closed): no callback will
 		// come, so the cache's reference is given back here.
+		c.cachedBytes.Add(-size)
 		e.unref()
 	}
 	return e, nil
@@ -344,11 +346,14 @@ func (c *Cache) Invalidate(path string) {
 
 // Stats returns the cache's counters.
 func (c *Cache) Stats() CacheStats {
+	// Unmaps first: every unmap follows its map, so a Stats taken while
+	// mappings come and go never shows more unmaps than maps.
+	unmaps := c.unmaps.Load()
 	return CacheStats{
 		Hits: c.hits.Load(), Misses: c.misses.Load(),
 		MappedBytes: c.cachedBytes.Load(), LiveLeases: c.leases.Load(),
 		Evictions: c.evictions.Load(), Rejections: c.rejections.Load(),
-		Maps: c.maps.Load(), Unmaps: c.unmaps.Load(),
+		Maps: c.maps.Load(), Unmaps: unmaps,
 	}
 }
 

@@ -790,6 +790,24 @@ func TestCacheStress(t *testing.T) {
 	c := ctCache(t, mapped.CacheOptions{MaxBytes: 8 * size})
 	var done atomic.Int64
 	var wg sync.WaitGroup
+	// Stats is never negative, even while mappings come and go.
+	stop := make(chan struct{})
+	sampled := make(chan error, 1)
+	go func() {
+		var err error
+		for {
+			select {
+			case <-stop:
+				sampled <- err
+				return
+			default:
+			}
+			if s := c.Stats(); err == nil && (s.MappedBytes < 0 || s.LiveLeases < 0 || s.Unmaps > s.Maps) {
+				err = fmt.Errorf("stats during the stress: %+v", s)
+			}
+			runtime.Gosched()
+		}
+	}()
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -828,6 +846,10 @@ func TestCacheStress(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stop)
+	if err := <-sampled; err != nil {
+		t.Error(err)
+	}
 	if s := c.Stats(); s.LiveLeases != 0 || s.Hits+s.Misses != ctStressIters {
 		t.Errorf("after the stress: %+v", s)
 	}
@@ -872,4 +894,39 @@ func TestCacheCloseDuringHits(t *testing.T) {
 		wg.Wait()
 		ctSettled(t, c, before)
 	}
+}
+
+// TestCacheStatsNeverNegative: MappedBytes counts a mapping before ristretto
+// can reject it, so that a rejection (whose OnExit subtracts it) never
+// shows a negative figure.
+func TestCacheStatsNeverNegative(t *testing.T) {
+	before := mapped.Stats().Count
+	path := ctFile(t, t.TempDir(), "f", 4*ctPage, 21)
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: ctPage})
+	stop := make(chan struct{})
+	var minSeen atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if b := c.Stats().MappedBytes; b < minSeen.Load() {
+				minSeen.Store(b)
+			}
+		}
+	}()
+	for range 500 {
+		ctAcquire(t, c, path, mapped.ReadOnly, 0, 4*ctPage).Release()
+	}
+	close(stop)
+	wg.Wait()
+	if m := minSeen.Load(); m < 0 {
+		t.Errorf("MappedBytes was %d", m)
+	}
+	ctSettled(t, c, before)
 }
