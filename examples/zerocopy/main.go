@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command zerocopy serves one file over a loopback TCP connection in five
 // ways and compares them: the classic "zero copy" comparison of
 // read+write, mmap+write and sendfile, with this module's direct buffers,
