@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/offheap-go/offheap/cleaner"
 	"github.com/offheap-go/offheap/internal/cleanup"
 )
 
@@ -25,6 +24,8 @@ type Pool struct {
 	name string
 	mu   sync.Mutex
 	counts
+	// anchors are idle anchors of the pool's buffers, guarded by mu.
+	anchors extAnchors
 }
 
 // Memory describes memory given to Pool.Wrap.
@@ -109,62 +110,171 @@ func Wrap(mem []byte, release func()) *Buffer {
 	return wrap(nil, Memory{Bytes: mem, Release: release})
 }
 
-// external is the releaser of memory given to Wrap.
-type external struct {
+// wrapped is everything a buffer of Wrap needs in the Go heap, in one
+// object, as an Allocator's allocation is: views point at own, inside it,
+// which keeps the whole object (and so the anchor) alive.
+type wrapped struct {
+	buf Buffer
+	own owner
+	rel extRelease
+	// an is the armed anchor (extAnchor); nil once freed.
+	an *extAnchor
+}
+
+// extRelease is what giving back memory given to Wrap takes. The buffer's
+// anchor is armed with a copy of it, so it must never refer to the anchor
+// or to the wrapped object holding both (Memory.Release must not refer to
+// the buffer, as its documentation says).
+type extRelease struct {
 	pool           *Pool
 	capacity, used int64
 	fn             func()
 	track          *allocRecord
 }
 
-func wrap(p *Pool, m Memory) *Buffer {
-	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
-	o := &owner{}
-	if m.MayFault {
-		o.flags = flagMayFault
-	}
-	if p != nil || m.Release != nil {
-		used := m.Used
-		if used == 0 {
-			used = int64(len(mem))
-		}
-		e := &external{pool: p, capacity: int64(len(mem)), used: used, fn: m.Release}
-		o.rel = e
-		if p != nil {
-			p.mu.Lock()
-			p.add(e.capacity, e.used)
-			p.mu.Unlock()
-			e.track = track(o, p.name, m.Detail, e.capacity, false)
-		}
-		o.cl = cleaner.Register(o, e.releaseCollected)
-	}
-	b := newBuffer(mem, o)
-	b.readOnly = m.ReadOnly
-	return b
+// extAnchor is the garbage collector's path of a buffer of Wrap: a
+// reusable anchor, as an Allocator's buffers have (anchor.go), so that a
+// wrapped buffer costs no runtime.AddCleanup once its pool has idle
+// anchors.
+type extAnchor = cleanup.Reusable[extRelease]
+
+// extAnchors keeps idle anchors for reuse, guarded by its Pool's mu: each
+// Pool has its own, and buffers of Wrap in no pool share unpooledAnchors.
+type extAnchors struct {
+	idle []*extAnchor
 }
 
-func (e *external) release(byHand bool) {
-	if e.track != nil {
-		e.track.released(byHand)
+// maxAnchorsPerPool bounds the idle anchors a pool keeps: each holds Go
+// heap and a runtime special while it waits for the next buffer.
+const maxAnchorsPerPool = 256
+
+// unpooledAnchors is where buffers of Wrap in no pool keep their idle
+// anchors, guarded by its mu. It is not a pool: nothing is counted in it,
+// and Pools does not list it.
+var unpooledAnchors Pool
+
+// anchorsOf returns the Pool whose mu and anchors serve buffers of p.
+func anchorsOf(p *Pool) *Pool {
+	if p == nil {
+		return &unpooledAnchors
 	}
-	if p := e.pool; p != nil {
-		p.mu.Lock()
+	return p
+}
+
+// take returns an idle anchor, or nil if there is none. Its Pool's mu
+// must be held.
+func (c *extAnchors) take() *extAnchor {
+	n := len(c.idle)
+	if n == 0 {
+		return nil
+	}
+	an := c.idle[n-1]
+	c.idle[n-1] = nil
+	c.idle = c.idle[:n-1]
+	return an
+}
+
+// keep keeps an idle anchor for reuse and returns nil, or returns it if
+// there are enough, for the caller to Close outside the lock. Its Pool's
+// mu must be held.
+func (c *extAnchors) keep(an *extAnchor) *extAnchor {
+	if an == nil || len(c.idle) >= maxAnchorsPerPool {
+		return an
+	}
+	c.idle = append(c.idle, an)
+	return nil
+}
+
+func newExtAnchor() *extAnchor { return cleanup.NewReusable(releaseWrapCollected) }
+
+// releaseWrapCollected is an anchor's release: the buffer of Wrap it
+// guarded became unreachable without Free. It runs on the runtime's
+// cleanup goroutine, which contains a panic of the release (RunFromGC).
+func releaseWrapCollected(r extRelease) { r.giveBack(false, nil) }
+
+func wrap(p *Pool, m Memory) *Buffer {
+	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
+	if p == nil && m.Release == nil {
+		// Nothing to count, track or release: a buffer and its owner.
+		o := &owner{}
+		if m.MayFault {
+			o.flags = flagMayFault
+		}
+		b := newBuffer(mem, o)
+		b.readOnly = m.ReadOnly
+		return b
+	}
+	x := new(wrapped)
+	if m.MayFault {
+		x.own.flags = flagMayFault
+	}
+	used := m.Used
+	if used == 0 {
+		used = int64(len(mem))
+	}
+	r := &x.rel
+	r.pool, r.capacity, r.used, r.fn = p, int64(len(mem)), used, m.Release
+	x.own.rel = x
+	ac := anchorsOf(p)
+	ac.mu.Lock()
+	if p != nil {
+		p.add(r.capacity, r.used)
+	}
+	an := ac.anchors.take()
+	ac.mu.Unlock()
+	if p != nil {
+		r.track = track(&x.own, p.name, m.Detail, r.capacity, false)
+	}
+	initBuffer(&x.buf, mem, &x.own)
+	x.buf.readOnly = m.ReadOnly
+	if an == nil {
+		an = newExtAnchor()
+	}
+	an.Arm(*r) // a copy: the anchor's argument must not lead back to it
+	x.an = an
+	return &x.buf
+}
+
+// release is Free's release of the buffer: the anchor, disarmed, is kept
+// for the next buffer.
+func (x *wrapped) release(byHand bool) {
+	an := x.an
+	x.an = nil // a freed buffer that is still referenced must not keep the anchor
+	if an != nil && !an.Disarm() {
+		an = nil // not armed: never hand it out again
+	}
+	x.rel.giveBack(byHand, an)
+}
+
+func (x *wrapped) record() *allocRecord { return x.rel.track }
+
+// giveBack uncounts the buffer, keeps an idle anchor (or nil) for reuse
+// and runs the memory's release: by Free, or by the garbage collector
+// (releaseWrapCollected, on a copy).
+func (r *extRelease) giveBack(byHand bool, an *extAnchor) {
+	if r.track != nil {
+		r.track.released(byHand)
+	}
+	p := r.pool
+	ac := anchorsOf(p)
+	ac.mu.Lock()
+	if p != nil {
 		p.count--
-		p.capacity -= e.capacity
-		p.used -= e.used
-		p.mu.Unlock()
+		p.capacity -= r.capacity
+		p.used -= r.used
 	}
-	if fn := e.fn; fn != nil {
-		e.fn = nil
+	an = ac.anchors.keep(an)
+	ac.mu.Unlock()
+	if an != nil {
+		an.Close() // the pool has enough idle anchors
+	}
+	if fn := r.fn; fn != nil {
+		r.fn = nil
 		if byHand {
-			// The collector's path contains a panic on its own (cleaner).
+			// The collector's path contains a panic on its own (RunFromGC).
 			cleanup.RunContained(fn)
 		} else {
 			fn()
 		}
 	}
 }
-
-func (e *external) releaseCollected() { e.release(false) }
-
-func (e *external) record() *allocRecord { return e.track }

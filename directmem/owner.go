@@ -27,9 +27,9 @@ type owner struct {
 	// arena is set for the owner of an Arena's buffers: only the arena
 	// may free them.
 	arena bool
-	// cl is the garbage collector's path for arenas and for memory of a
-	// Pool; nil for explicit-only memory, and for an Allocator's buffers,
-	// whose path is their anchor (anchor.go).
+	// cl is the garbage collector's path for arenas; nil for explicit-only
+	// memory, and for an Allocator's buffers and those of Wrap, whose path
+	// is their anchor (anchor.go, external.go).
 	cl *cleaner.Cleanable
 	// rel gives the memory back. It never refers to the owner: the garbage
 	// collector's path holds it, and a path back would keep the owner
@@ -51,7 +51,7 @@ func (o *owner) mayFault() bool { return o.flags&flagMayFault != 0 }
 
 // A releaser gives back what an owner holds, whatever kind of memory it
 // is: an Allocator's buffer (allocation), an arena's memory (arenaMem), or
-// memory of a Pool (external). Its release runs once per owner: from Free
+// memory given to Wrap (wrapped). Its release runs once per owner: from Free
 // with byHand set, or from the garbage collector's path without, which is
 // how leak detection tells a freed allocation from a collected one.
 type releaser interface {
