@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"os"
 	"sync"
@@ -53,7 +54,11 @@ type CacheOptions struct {
 // and whether its leases are released by hand or by the garbage collector.
 // A Cache is safe for concurrent use.
 type Cache struct {
-	rc   *ristretto.Cache[string, *entry]
+	// rc is keyed by a hash of the key (keyHash), so that a hit looks a
+	// key up without making it a string; an entry found is checked
+	// against the whole key.
+	rc   *ristretto.Cache[uint64, *entry]
+	seed maphash.Seed
 	opts CacheOptions
 
 	// mu quiesces ristretto's writers (Set, Del) before Close: a Set that
@@ -99,12 +104,15 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	if opts.BufferItems == 0 {
 		opts.BufferItems = 64
 	}
-	c := &Cache{opts: opts, flights: make(map[string]*flight)}
-	rc, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+	c := &Cache{opts: opts, seed: maphash.MakeSeed(), flights: make(map[string]*flight)}
+	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		NumCounters:        opts.NumCounters,
 		MaxCost:            opts.MaxBytes,
 		BufferItems:        opts.BufferItems,
 		IgnoreInternalCost: true, // the cost is the mapping's bytes alone
+		// The key is already a hash (keyHash); the entry holds the key
+		// itself, which a hit checks.
+		KeyToHash: func(h uint64) (uint64, uint64) { return h, 0 },
 		OnEvict: func(it *ristretto.Item[*entry]) {
 			if it != nil && it.Value != nil && !c.closing.Load() {
 				c.evictions.Add(1)
@@ -134,11 +142,17 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 // entry is one mapping and its references.
 type entry struct {
 	key  string
+	hash uint64 // keyHash(key), ristretto's key
 	path string
-	size int64
-	buf  *Buffer // the mapping; unmapped when refs reaches 0
-	refs atomic.Int64
-	c    *Cache
+	// leaseDetail is the Detail of every lease on the mapping, and
+	// release every lease's release: made once per mapping, not per
+	// lease. release refers to the entry, never to a lease's buffer.
+	leaseDetail string
+	release     func()
+	size        int64
+	buf         *Buffer // the mapping; unmapped when refs reaches 0
+	refs        atomic.Int64
+	c           *Cache
 }
 
 // ref takes a reference unless the count has already reached zero (the
@@ -189,13 +203,20 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	if err := checkArgs(mode, offset, size); err != nil {
 		return nil, &fs.PathError{Op: "map", Path: path, Err: err}
 	}
-	if c.isClosed() {
-		return nil, ErrClosed // before the stat: a closed cache is the error
+	// Before the stat, a closed cache is the error; without one, key
+	// cannot fail, and the check under the lock below is enough.
+	if !c.opts.SkipStat && c.isClosed() {
+		return nil, ErrClosed
 	}
-	key, err := c.key(path, mode, offset, size)
+	// The key is made in a buffer on the stack (unless the path is long):
+	// a hit needs only its hash and a comparison, and a miss makes it a
+	// string.
+	var kb [128]byte
+	kbytes, err := c.key(kb[:0], path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
+	h := c.keyHash(kbytes)
 	// The Get runs under the read lock too: it may push to ristretto's
 	// policy, whose Close closes the channel that push sends on.
 	c.mu.RLock()
@@ -203,15 +224,15 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 		c.mu.RUnlock()
 		return nil, ErrClosed
 	}
-	e, ok := c.rc.Get(key)
-	hit := ok && e != nil && e.key == key && e.ref()
+	e, ok := c.rc.Get(h)
+	hit := ok && e != nil && e.key == string(kbytes) && e.ref()
 	c.mu.RUnlock()
 	if hit {
 		c.hits.Add(1)
 		return c.newLease(e), nil
 	}
 	c.misses.Add(1)
-	e, err = c.mapOnce(ctx, key, path, mode, offset, size)
+	e, err = c.mapOnce(ctx, string(kbytes), h, path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +241,7 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 
 // mapOnce maps a missed key, or waits for the goroutine already mapping
 // it, and returns the entry with a reference taken for the caller.
-func (c *Cache) mapOnce(ctx context.Context, key, path string, mode Mode, offset, size int64) (*entry, error) {
+func (c *Cache) mapOnce(ctx context.Context, key string, h uint64, path string, mode Mode, offset, size int64) (*entry, error) {
 	c.flightMu.Lock()
 	if f := c.flights[key]; f != nil {
 		f.waiters++
@@ -248,7 +269,7 @@ func (c *Cache) mapOnce(ctx context.Context, key, path string, mode Mode, offset
 	c.flights[key] = f
 	c.flightMu.Unlock()
 
-	f.e, f.err = c.mapEntry(key, path, mode, offset, size)
+	f.e, f.err = c.mapEntry(key, h, path, mode, offset, size)
 	c.flightMu.Lock()
 	if f.e != nil {
 		f.e.refs.Add(int64(f.waiters))
@@ -262,19 +283,24 @@ func (c *Cache) mapOnce(ctx context.Context, key, path string, mode Mode, offset
 // mapEntry maps the file and offers the mapping to the cache. The entry
 // comes back with the caller's reference and, if the cache took it, the
 // cache's.
-func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entry, error) {
+func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, size int64) (*entry, error) {
 	buf, err := MapFile(path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
 	c.maps.Add(1)
-	e := &entry{key: key, path: path, size: size, buf: buf, c: c}
+	e := &entry{key: key, hash: h, path: path, size: size, buf: buf, c: c}
+	e.leaseDetail = "lease on " + buf.m.detail
+	e.release = func() {
+		c.leases.Add(-1)
+		e.unref()
+	}
 	e.refs.Store(2) // the caller's and the cache's
 	// Counted before the Set: ristretto may reject the mapping, and OnExit
 	// subtract it, before Set returns.
 	c.cachedBytes.Add(size)
 	c.mu.RLock()
-	admitted := !c.closed && c.rc.Set(key, e, max(size, 1))
+	admitted := !c.closed && c.rc.Set(h, e, max(size, 1))
 	if admitted {
 		// ristretto applies the Set on its own goroutine: wait for it, so
 		// that a miss of this key after the flight ends finds the mapping
@@ -291,21 +317,20 @@ func (c *Cache) mapEntry(key, path string, mode Mode, offset, size int64) (*entr
 	return e, nil
 }
 
-// key is the cache key: the file's identity (device and inode, so that a
-// file replaced under the same path is not served from the old one's
-// mapping), mode, offset and size.
-func (c *Cache) key(path string, mode Mode, offset, size int64) (string, error) {
+// key appends the cache key to b: the file's identity (device and inode,
+// so that a file replaced under the same path is not served from the old
+// one's mapping), mode, offset and size.
+func (c *Cache) key(b []byte, path string, mode Mode, offset, size int64) ([]byte, error) {
 	var dev, ino uint64
 	if !c.opts.SkipStat {
 		fi, err := os.Stat(path)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if dev, ino, err = fileID(fi); err != nil {
-			return "", &fs.PathError{Op: "map", Path: path, Err: err}
+			return nil, &fs.PathError{Op: "map", Path: path, Err: err}
 		}
 	}
-	b := make([]byte, 0, 4*binary.MaxVarintLen64+1+len(path))
 	b = binary.AppendUvarint(b, dev)
 	b = binary.AppendUvarint(b, ino)
 	b = append(b, byte(mode))
@@ -314,8 +339,13 @@ func (c *Cache) key(path string, mode Mode, offset, size int64) (string, error) 
 	if c.opts.SkipStat {
 		b = append(b, path...) // the path is the identity
 	}
-	return string(b), nil
+	return b, nil
 }
+
+// keyHash is ristretto's key for a cache key. Two keys with one hash
+// share ristretto's slot: Acquire checks the entry's key, so the second
+// is a miss, and its mapping replaces the first's in the cache.
+func (c *Cache) keyHash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
 
 func (c *Cache) isClosed() bool {
 	c.mu.RLock()
@@ -332,10 +362,10 @@ func (c *Cache) Invalidate(path string) {
 		return
 	}
 	c.rc.Wait() // Sets still in ristretto's buffers become visible
-	var keys []string
+	var keys []uint64
 	c.rc.IterValues(func(e *entry) bool {
 		if e != nil && e.path == path {
-			keys = append(keys, e.key)
+			keys = append(keys, e.hash)
 		}
 		return false
 	})
@@ -385,6 +415,12 @@ type Lease struct {
 	buf *Buffer
 }
 
+// leaseAlloc is a Lease and its Buffer in one allocation.
+type leaseAlloc struct {
+	l Lease
+	b Buffer
+}
+
 // newLease makes a lease on e, whose reference the caller has taken for it.
 func (c *Cache) newLease(e *entry) *Lease {
 	root := e.buf
@@ -393,15 +429,14 @@ func (c *Cache) newLease(e *entry) *Lease {
 		Bytes: root.m.mem[root.off:],
 		// The release must not refer to the lease's buffer: it holds the
 		// entry, which holds only the mapping.
-		Release: func() {
-			c.leases.Add(-1)
-			e.unref()
-		},
+		Release:  e.release,
 		MayFault: true,
 		ReadOnly: root.m.mode == ReadOnly,
-		Detail:   "lease on " + root.m.detail,
+		Detail:   e.leaseDetail,
 	})
-	return &Lease{buf: &Buffer{Buffer: db, m: root.m, off: root.off}}
+	x := &leaseAlloc{b: Buffer{Buffer: db, m: root.m, off: root.off}}
+	x.l.buf = &x.b
+	return &x.l
 }
 
 // Buffer returns the lease's view of the mapping: its own position and
