@@ -119,11 +119,8 @@ func TransferToContext(ctx context.Context, src *os.File, position, count int64,
 	if isNilWriter(dst) {
 		return fail(fmt.Errorf("%w: nil destination", fs.ErrInvalid))
 	}
-	if position < 0 {
-		return fail(fmt.Errorf("%w: negative position %d", fs.ErrInvalid, position))
-	}
-	if count < 0 {
-		return fail(fmt.Errorf("%w: negative count %d", fs.ErrInvalid, count))
+	if err := checkRange(position, count); err != nil {
+		return fail(err)
 	}
 	st, err := statFile(src)
 	if err != nil {
@@ -309,11 +306,8 @@ func TransferFromContext(ctx context.Context, src io.Reader, dst *os.File, posit
 	if src == nil || (srcIsFile && sf == nil) {
 		return fail(fmt.Errorf("%w: nil source", fs.ErrInvalid))
 	}
-	if position < 0 {
-		return fail(fmt.Errorf("%w: negative position %d", fs.ErrInvalid, position))
-	}
-	if count < 0 {
-		return fail(fmt.Errorf("%w: negative count %d", fs.ErrInvalid, count))
+	if err := checkRange(position, count); err != nil {
+		return fail(err)
 	}
 	dt, err := statFile(dst)
 	if err != nil {
@@ -534,4 +528,15 @@ func sameFile(a, b *os.File) bool {
 	sa, err1 := a.Stat()
 	sb, err2 := b.Stat()
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// checkRange is the JVM's first check of a transfer's arguments.
+func checkRange(position, count int64) error {
+	if position < 0 {
+		return fmt.Errorf("%w: negative position %d", fs.ErrInvalid, position)
+	}
+	if count < 0 {
+		return fmt.Errorf("%w: negative count %d", fs.ErrInvalid, count)
+	}
+	return nil
 }
