@@ -20,7 +20,7 @@ func (b *Buffer) Get() (v byte, err error) {
 		err = callByteGet((*Buffer).getSlow, b, &v)
 		return
 	}
-	v = b.mem[b.pos]
+	v = load8(b.ptr, b.pos)
 	b.pos++
 	runtime.KeepAlive(b)
 	return v, nil
@@ -31,7 +31,7 @@ func (b *Buffer) getSlow(v *byte) (err error) {
 		return b.underflowError()
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	*v = b.mem[b.pos]
+	*v = load8(b.ptr, b.pos)
 	b.pos++
 	runtime.KeepAlive(b)
 	return nil
@@ -43,7 +43,7 @@ func (b *Buffer) Put(v byte) error {
 	if b.pos >= b.lim || b.readOnly || b.owner.flags != 0 {
 		return callBytePut((*Buffer).putSlow, b, v)
 	}
-	b.mem[b.pos] = v
+	store8(b.ptr, b.pos, v)
 	b.pos++
 	runtime.KeepAlive(b)
 	return nil
@@ -54,7 +54,7 @@ func (b *Buffer) putSlow(v byte) (err error) {
 		return b.overflowError()
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	b.mem[b.pos] = v
+	store8(b.ptr, b.pos, v)
 	b.pos++
 	runtime.KeepAlive(b)
 	return nil
@@ -67,7 +67,7 @@ func (b *Buffer) GetAt(i int) (v byte, err error) {
 		err = callByteGetAt((*Buffer).getAtSlow, b, i, &v)
 		return
 	}
-	v = b.mem[i]
+	v = load8(b.ptr, i)
 	runtime.KeepAlive(b)
 	return v, nil
 }
@@ -77,7 +77,7 @@ func (b *Buffer) getAtSlow(i int, v *byte) (err error) {
 		return b.indexError(i, 1)
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	*v = b.mem[i]
+	*v = load8(b.ptr, i)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -88,7 +88,7 @@ func (b *Buffer) PutAt(i int, v byte) error {
 	if i < 0 || i >= b.lim || b.readOnly || b.owner.flags != 0 {
 		return callBytePutAt((*Buffer).putAtSlow, b, i, v)
 	}
-	b.mem[i] = v
+	store8(b.ptr, i, v)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -98,7 +98,7 @@ func (b *Buffer) putAtSlow(i int, v byte) (err error) {
 		return b.writeIndexError(i, 1)
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	b.mem[i] = v
+	store8(b.ptr, i, v)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -110,7 +110,7 @@ func (b *Buffer) GetBytes(dst []byte) error {
 	if len(dst) > b.lim-b.pos || b.owner.flags != 0 {
 		return callSlice((*Buffer).getBytesSlow, b, dst)
 	}
-	b.pos += copy(dst, b.mem[b.pos:b.lim])
+	b.pos += copy(dst, b.bytes()[b.pos:b.lim])
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -120,7 +120,7 @@ func (b *Buffer) getBytesSlow(dst []byte) (err error) {
 		return b.underflowError()
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	n := copy(dst, b.mem[b.pos:b.lim])
+	n := copy(dst, b.bytes()[b.pos:b.lim])
 	b.pos += n
 	runtime.KeepAlive(b)
 	return nil
@@ -133,7 +133,7 @@ func (b *Buffer) PutBytes(src []byte) error {
 	if len(src) > b.lim-b.pos || b.readOnly || b.owner.flags != 0 {
 		return callSlice((*Buffer).putBytesSlow, b, src)
 	}
-	b.pos += copy(b.mem[b.pos:b.lim], src)
+	b.pos += copy(b.bytes()[b.pos:b.lim], src)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -143,7 +143,7 @@ func (b *Buffer) putBytesSlow(src []byte) (err error) {
 		return b.overflowError()
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	n := copy(b.mem[b.pos:b.lim], src)
+	n := copy(b.bytes()[b.pos:b.lim], src)
 	b.pos += n
 	runtime.KeepAlive(b)
 	return nil
@@ -156,7 +156,7 @@ func (b *Buffer) GetBytesAt(i int, dst []byte) error {
 	if i < 0 || len(dst) > b.lim-i || b.owner.flags != 0 {
 		return callSliceAt((*Buffer).getBytesAtSlow, b, i, dst)
 	}
-	copy(dst, b.mem[i:b.lim])
+	copy(dst, b.bytes()[i:b.lim])
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -168,7 +168,7 @@ func (b *Buffer) PutBytesAt(i int, src []byte) error {
 	if i < 0 || len(src) > b.lim-i || b.readOnly || b.owner.flags != 0 {
 		return callSliceAt((*Buffer).putBytesAtSlow, b, i, src)
 	}
-	copy(b.mem[i:b.lim], src)
+	copy(b.bytes()[i:b.lim], src)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -178,7 +178,7 @@ func (b *Buffer) getBytesAtSlow(i int, dst []byte) (err error) {
 		return b.indexError(i, len(dst))
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	copy(dst, b.mem[i:b.lim])
+	copy(dst, b.bytes()[i:b.lim])
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -188,7 +188,7 @@ func (b *Buffer) putBytesAtSlow(i int, src []byte) (err error) {
 		return b.writeIndexError(i, len(src))
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	copy(b.mem[i:b.lim], src)
+	copy(b.bytes()[i:b.lim], src)
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -215,7 +215,7 @@ func (b *Buffer) PutBuffer(src *Buffer) (err error) {
 	if (b.owner.flags|src.owner.flags)&flagMayFault != 0 {
 		defer endFault(debug.SetPanicOnFault(true), &err)
 	}
-	copy(b.mem[b.pos:b.lim], src.mem[src.pos:src.lim]) // copy is memmove
+	copy(b.bytes()[b.pos:b.lim], src.bytes()[src.pos:src.lim]) // copy is memmove
 	b.pos += n
 	src.pos += n
 	runtime.KeepAlive(b)
@@ -231,8 +231,8 @@ func (b *Buffer) Compact() error {
 	if b.readOnly || b.owner.flags != 0 {
 		return callErr((*Buffer).compactSlow, b)
 	}
-	n := copy(b.mem, b.mem[b.pos:b.lim])
-	b.pos, b.lim, b.mark = n, len(b.mem), noMark
+	n := copy(b.bytes(), b.bytes()[b.pos:b.lim])
+	b.pos, b.lim, b.mark = n, b.n, noMark
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -242,8 +242,8 @@ func (b *Buffer) compactSlow() (err error) {
 		return err
 	}
 	defer endFault(debug.SetPanicOnFault(true), &err)
-	n := copy(b.mem, b.mem[b.pos:b.lim])
-	b.pos, b.lim, b.mark = n, len(b.mem), noMark
+	n := copy(b.bytes(), b.bytes()[b.pos:b.lim])
+	b.pos, b.lim, b.mark = n, b.n, noMark
 	runtime.KeepAlive(b)
 	return nil
 }
@@ -267,7 +267,7 @@ func (b *Buffer) Bytes() []byte {
 	if b.owner.freed() {
 		return nil
 	}
-	return b.mem[b.pos:b.lim:b.lim]
+	return b.bytes()[b.pos:b.lim:b.lim]
 }
 
 // Equal reports whether the remaining bytes of b and c are the same
@@ -277,7 +277,7 @@ func (b *Buffer) Equal(c *Buffer) bool {
 	if b.owner.flags|c.owner.flags != 0 {
 		return callEqual((*Buffer).equalSlow, b, c)
 	}
-	eq := bytes.Equal(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	eq := bytes.Equal(b.bytes()[b.pos:b.lim], c.bytes()[c.pos:c.lim])
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	return eq
@@ -301,7 +301,7 @@ func (b *Buffer) Compare(c *Buffer) (r int) {
 	if (b.owner.flags|c.owner.flags)&flagMayFault != 0 {
 		defer b.endCompareFault(debug.SetPanicOnFault(true), &r)
 	}
-	r = bytes.Compare(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	r = bytes.Compare(b.bytes()[b.pos:b.lim], c.bytes()[c.pos:c.lim])
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	return r
@@ -313,7 +313,7 @@ func (b *Buffer) equalSlow(c *Buffer) (eq bool) {
 	}
 	var err error
 	defer endFault(debug.SetPanicOnFault(true), &err) // a fault leaves eq false
-	eq = bytes.Equal(b.mem[b.pos:b.lim], c.mem[c.pos:c.lim])
+	eq = bytes.Equal(b.bytes()[b.pos:b.lim], c.bytes()[c.pos:c.lim])
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	return eq
@@ -354,7 +354,7 @@ func (b *Buffer) endCompareFault(old bool, r *int) {
 			panic(p)
 		}
 		*r = 1
-		if inMem(b.mem[b.pos:b.lim], f.Addr()) {
+		if inMem(b.bytes()[b.pos:b.lim], f.Addr()) {
 			*r = -1
 		}
 	}

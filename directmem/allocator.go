@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/offheap-go/offheap/directmem/internal/heap"
 	"github.com/offheap-go/offheap/internal/lease"
@@ -291,7 +292,7 @@ func (a *Allocator) leaseFor(s *heap.Shard) *lease.Lease {
 // temporary and a write barrier per pointer. TestInitBufferIsNewBuffer
 // keeps the two in step.
 func initBuffer(b *Buffer, mem []byte, o *owner) {
-	b.mem = mem
+	b.ptr, b.n = unsafe.Pointer(unsafe.SliceData(mem)), len(mem)
 	b.owner = o
 	b.lim = len(mem)
 	b.mark = noMark

@@ -645,7 +645,7 @@ func TestGoSideSizes(t *testing.T) {
 
 // addrOf is the address of a buffer's first byte, for overlap and alignment
 // checks. The buffer must be live; the address is only compared.
-func addrOf(b *Buffer) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b.mem))) }
+func addrOf(b *Buffer) uintptr { return uintptr(b.ptr) }
 
 // live is a buffer of the property test and what it must hold.
 type live struct {
@@ -660,7 +660,7 @@ func checkNoOverlap(t *testing.T, bufs []live) {
 	type span struct{ lo, hi uintptr }
 	var spans []span
 	for _, l := range bufs {
-		if n := len(l.b.mem); n > 0 {
+		if n := l.b.n; n > 0 {
 			spans = append(spans, span{addrOf(l.b), addrOf(l.b) + uintptr(n)})
 		}
 	}

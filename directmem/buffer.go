@@ -1,6 +1,9 @@
 package directmem
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Buffer is a window on memory outside the Go heap with the cursor of
 // java.nio.ByteBuffer: the Go form of a DirectByteBuffer.
@@ -35,16 +38,19 @@ import "fmt"
 // views. The zero Buffer is not usable; buffers come from Allocate,
 // an Allocator, an Arena, or Wrap.
 type Buffer struct {
-	// mem is this buffer's window on the allocation: mem[0:capacity].
-	// It points outside the Go heap, so it does not keep the memory alive;
-	// owner does.
-	mem []byte
-	// owner is the allocation's lifetime, shared by the buffer and all its
-	// views: the object the release is attached to (the JVM's att).
+	// ptr and n are this buffer's window on the allocation: its first byte
+	// and its capacity. Off-heap memory is not kept alive by ptr; owner
+	// does that. (No slice: without its cap word a Buffer keeps 64 bytes
+	// with scratch below.)
+	ptr   unsafe.Pointer
+	n     int
 	owner *owner
 
 	pos, lim int
 	mark     int // -1 when there is no mark
+	// scratch carries a typed get's value back from its out-of-line twin
+	// (typed_methods.go): a Buffer is used by one goroutine at a time.
+	scratch uint64
 	// swap says the buffer's byte order is not the host's: loads and
 	// stores swap bytes. It is the whole of the order (see Order), which
 	// keeps a Buffer at 64 bytes.
@@ -58,11 +64,16 @@ const noMark = -1
 
 // newBuffer returns the root buffer of an allocation.
 func newBuffer(mem []byte, o *owner) *Buffer {
-	return &Buffer{mem: mem, owner: o, lim: len(mem), mark: noMark, swap: hostLittleEndian}
+	b := new(Buffer)
+	initBuffer(b, mem, o)
+	return b
 }
 
+// bytes returns the buffer's memory, [0, capacity).
+func (b *Buffer) bytes() []byte { return unsafe.Slice((*byte)(b.ptr), b.n) }
+
 // Capacity returns the number of bytes the buffer can hold.
-func (b *Buffer) Capacity() int { return len(b.mem) }
+func (b *Buffer) Capacity() int { return b.n }
 
 // Position returns the index of the next byte a relative operation reads or writes.
 func (b *Buffer) Position() int { return b.pos }
@@ -109,11 +120,11 @@ func (b *Buffer) badPosition(p int) error {
 // nothing, unless 0 <= l <= capacity. A position beyond the new limit is
 // moved to it; a mark beyond it is discarded.
 func (b *Buffer) SetLimit(l int) error {
-	if l > len(b.mem) || l < 0 {
+	if l > b.n || l < 0 {
 		if l < 0 {
 			return fmt.Errorf("%w: newLimit < 0: (%d < 0)", ErrIndexOutOfRange, l)
 		}
-		return fmt.Errorf("%w: newLimit > capacity: (%d > %d)", ErrIndexOutOfRange, l, len(b.mem))
+		return fmt.Errorf("%w: newLimit > capacity: (%d > %d)", ErrIndexOutOfRange, l, b.n)
 	}
 	b.lim = l
 	if b.pos > l {
@@ -141,7 +152,7 @@ func (b *Buffer) Reset() error {
 // Clear readies the buffer to be filled: position 0, limit at capacity,
 // no mark. The bytes are not changed.
 func (b *Buffer) Clear() {
-	b.pos, b.lim, b.mark = 0, len(b.mem), noMark
+	b.pos, b.lim, b.mark = 0, b.n, noMark
 }
 
 // Flip readies the buffer to be drained after filling: the limit moves to
@@ -176,8 +187,14 @@ func (b *Buffer) SliceAt(index, length int) (*Buffer, error) {
 
 // view makes the view of mem[off:off+n] that Slice and SliceAt return.
 func (b *Buffer) view(off, n int) *Buffer {
+	p := b.ptr
+	if n > 0 {
+		// Only then: an empty view must not point past its allocation's
+		// end, which the garbage collector may take for the next object.
+		p = unsafe.Add(b.ptr, off)
+	}
 	return &Buffer{
-		mem: b.mem[off : off+n : off+n], owner: b.owner,
+		ptr: p, n: n, owner: b.owner,
 		lim: n, mark: noMark, swap: hostLittleEndian,
 		readOnly: b.readOnly, isView: true,
 	}
@@ -202,5 +219,5 @@ func (b *Buffer) AsReadOnly() *Buffer {
 
 // String describes the buffer's indexes, like java.nio.Buffer.toString.
 func (b *Buffer) String() string {
-	return fmt.Sprintf("directmem.Buffer[pos=%d lim=%d cap=%d]", b.pos, b.lim, len(b.mem))
+	return fmt.Sprintf("directmem.Buffer[pos=%d lim=%d cap=%d]", b.pos, b.lim, b.n)
 }

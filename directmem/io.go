@@ -54,7 +54,7 @@ func (b *Buffer) read(p []byte) (int, error) {
 		}
 		return 0, io.EOF
 	}
-	n := copy(p, b.mem[b.pos:b.lim])
+	n := copy(p, b.bytes()[b.pos:b.lim])
 	b.pos += n
 	runtime.KeepAlive(b)
 	return n, nil
@@ -93,7 +93,7 @@ func writeSlow[S string | []byte](b *Buffer, p S) (n int, err error) {
 
 // write is Write once the buffer is known to be live and writable.
 func write[S string | []byte](b *Buffer, p S) (int, error) {
-	n := copy(b.mem[b.pos:b.lim], p)
+	n := copy(b.bytes()[b.pos:b.lim], p)
 	b.pos += n
 	runtime.KeepAlive(b)
 	if n < len(p) {
@@ -135,7 +135,7 @@ func (b *Buffer) ReadAt(p []byte, off int64) (n int, err error) {
 	if b.owner.mayFault() {
 		defer endFault(debug.SetPanicOnFault(true), &err)
 	}
-	n = copy(p, b.mem[off:b.lim])
+	n = copy(p, b.bytes()[off:b.lim])
 	runtime.KeepAlive(b)
 	if n < len(p) {
 		return n, io.EOF
@@ -157,7 +157,7 @@ func (b *Buffer) WriteAt(p []byte, off int64) (n int, err error) {
 	if b.owner.mayFault() {
 		defer endFault(debug.SetPanicOnFault(true), &err)
 	}
-	n = copy(b.mem[off:b.lim], p)
+	n = copy(b.bytes()[off:b.lim], p)
 	runtime.KeepAlive(b)
 	if n < len(p) {
 		return n, ErrBufferOverflow
@@ -187,7 +187,7 @@ func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
 	empty := 0
 	for b.pos < b.lim {
 		pos, lim := b.pos, b.lim
-		n, err, fault := readFrom(r, b.mem[pos:lim], b.owner.mayFault())
+		n, err, fault := readFrom(r, b.bytes()[pos:lim], b.owner.mayFault())
 		if fault != nil {
 			return total, fault
 		}
@@ -244,7 +244,7 @@ func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	if rem == 0 {
 		return 0, nil
 	}
-	n, err, fault := writeTo(w, b.mem[pos:lim], b.owner.mayFault())
+	n, err, fault := writeTo(w, b.bytes()[pos:lim], b.owner.mayFault())
 	if fault != nil {
 		return 0, fault
 	}

@@ -10,30 +10,22 @@ import "unsafe"
 // the accessors small enough to inline (binary.BigEndian.Uint64's byte-wise
 // expression alone costs half the inlining budget).
 //
-// Invariant, checked by every caller before the call: 0 <= i and
-// i+size <= len(mem), and mem's memory is live (not freed, and its owner is
-// kept reachable by the caller until after the access).
+// Invariant, checked by every caller before the call: p is a Buffer's
+// ptr, 0 <= i and i+size <= its n, and the memory is live (not freed, and
+// its owner is kept reachable by the caller until after the access).
 
-func load16(mem []byte, i int) uint16 {
-	return *(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i))
-}
+func load16(p unsafe.Pointer, i int) uint16 { return *(*uint16)(unsafe.Add(p, i)) }
 
-func load32(mem []byte, i int) uint32 {
-	return *(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i))
-}
+func load32(p unsafe.Pointer, i int) uint32 { return *(*uint32)(unsafe.Add(p, i)) }
 
-func load64(mem []byte, i int) uint64 {
-	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i))
-}
+func load64(p unsafe.Pointer, i int) uint64 { return *(*uint64)(unsafe.Add(p, i)) }
 
-func store16(mem []byte, i int, v uint16) {
-	*(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i)) = v
-}
+func store16(p unsafe.Pointer, i int, v uint16) { *(*uint16)(unsafe.Add(p, i)) = v }
 
-func store32(mem []byte, i int, v uint32) {
-	*(*uint32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i)) = v
-}
+func store32(p unsafe.Pointer, i int, v uint32) { *(*uint32)(unsafe.Add(p, i)) = v }
 
-func store64(mem []byte, i int, v uint64) {
-	*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), i)) = v
-}
+func store64(p unsafe.Pointer, i int, v uint64) { *(*uint64)(unsafe.Add(p, i)) = v }
+
+func load8(p unsafe.Pointer, i int) byte { return *(*byte)(unsafe.Add(p, i)) }
+
+func store8(p unsafe.Pointer, i int, v byte) { *(*byte)(unsafe.Add(p, i)) = v }
