@@ -5,7 +5,6 @@
 package directmem
 
 import (
-	"math"
 	"math/bits"
 	"runtime"
 	"runtime/debug"
@@ -26,8 +25,6 @@ import (
 // as it is here). The helper inlines and leaves a direct call to that
 // constant, so the accessors stay inlinable. Float conversions are written
 // out with unsafe for the same budget.
-
-var _ = math.Float32frombits // not every instantiation converts floats
 
 func callGet(f func(*Buffer) error, b *Buffer) error { return f(b) }
 
