@@ -195,7 +195,7 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 	if l != nil {
 		l.Unreserve(r.size, r.capacity)
 	}
-	an = side.keepAnchor(an)
+	an = side.anchors.keep(an)
 	s.Unlock()
 	if !kept {
 		m.heap.Unmap(r.blk)
@@ -259,7 +259,7 @@ func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class
 	side.pool.add(r.capacity, r.size)
 	var an *anchor
 	if !a.noCleaner {
-		an = side.takeAnchor()
+		an = side.anchors.take()
 	}
 	s.Unlock()
 	return an, nil

@@ -21,3 +21,35 @@ func newAnchor() *anchor { return cleanup.NewReusable(releaseCollected) }
 // releaseCollected is an anchor's release: the buffer it guarded became
 // unreachable without Free. It runs on the runtime's cleanup goroutine.
 func releaseCollected(r heapRelease) { r.giveBack(false, nil) }
+
+// idleAnchors keeps idle anchors for reuse, under a lock of its holder's
+// (a heap shard's for an Allocator's buffers, a Pool's for its own), at
+// most maxIdleAnchors: each holds Go heap and a runtime special while it
+// waits for the next buffer.
+type idleAnchors[A any] struct {
+	idle []*cleanup.Reusable[A]
+}
+
+const maxIdleAnchors = 256
+
+// take returns an idle anchor, or nil if there is none.
+func (c *idleAnchors[A]) take() *cleanup.Reusable[A] {
+	n := len(c.idle)
+	if n == 0 {
+		return nil
+	}
+	an := c.idle[n-1]
+	c.idle[n-1] = nil
+	c.idle = c.idle[:n-1]
+	return an
+}
+
+// keep keeps an idle anchor for reuse and returns nil, or returns it if
+// there are enough, for the caller to Close outside the lock.
+func (c *idleAnchors[A]) keep(an *cleanup.Reusable[A]) *cleanup.Reusable[A] {
+	if an == nil || len(c.idle) >= maxIdleAnchors {
+		return an
+	}
+	c.idle = append(c.idle, an)
+	return nil
+}

@@ -140,13 +140,7 @@ type extAnchor = cleanup.Reusable[extRelease]
 
 // extAnchors keeps idle anchors for reuse, guarded by its Pool's mu: each
 // Pool has its own, and buffers of Wrap in no pool share unpooledAnchors.
-type extAnchors struct {
-	idle []*extAnchor
-}
-
-// maxAnchorsPerPool bounds the idle anchors a pool keeps: each holds Go
-// heap and a runtime special while it waits for the next buffer.
-const maxAnchorsPerPool = 256
+type extAnchors = idleAnchors[extRelease]
 
 // unpooledAnchors is where buffers of Wrap in no pool keep their idle
 // anchors, guarded by its mu. It is not a pool: nothing is counted in it,
@@ -159,30 +153,6 @@ func anchorsOf(p *Pool) *Pool {
 		return &unpooledAnchors
 	}
 	return p
-}
-
-// take returns an idle anchor, or nil if there is none. Its Pool's mu
-// must be held.
-func (c *extAnchors) take() *extAnchor {
-	n := len(c.idle)
-	if n == 0 {
-		return nil
-	}
-	an := c.idle[n-1]
-	c.idle[n-1] = nil
-	c.idle = c.idle[:n-1]
-	return an
-}
-
-// keep keeps an idle anchor for reuse and returns nil, or returns it if
-// there are enough, for the caller to Close outside the lock. Its Pool's
-// mu must be held.
-func (c *extAnchors) keep(an *extAnchor) *extAnchor {
-	if an == nil || len(c.idle) >= maxAnchorsPerPool {
-		return an
-	}
-	c.idle = append(c.idle, an)
-	return nil
 }
 
 func newExtAnchor() *extAnchor { return cleanup.NewReusable(releaseWrapCollected) }

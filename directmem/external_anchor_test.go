@@ -79,8 +79,8 @@ func TestWrapAnchorReuse(t *testing.T) {
 	if n, s := released.Load(), p.Stats(); n != 3 || s.Count != 0 || s.TotalCapacity != 0 || s.MemoryUsed != 0 {
 		t.Fatalf("after the collection: released %d (want 3), pool %+v", n, s)
 	}
-	// Bounded: many buffers freed at once keep at most maxAnchorsPerPool.
-	bufs := make([]*Buffer, 2*maxAnchorsPerPool)
+	// Bounded: many buffers freed at once keep at most maxIdleAnchors.
+	bufs := make([]*Buffer, 2*maxIdleAnchors)
 	for i := range bufs {
 		bufs[i] = wrapFn()
 	}
@@ -90,8 +90,8 @@ func TestWrapAnchorReuse(t *testing.T) {
 	p.mu.Lock()
 	idle := len(p.anchors.idle)
 	p.mu.Unlock()
-	if idle > maxAnchorsPerPool {
-		t.Errorf("%d idle anchors, want at most %d", idle, maxAnchorsPerPool)
+	if idle > maxIdleAnchors {
+		t.Errorf("%d idle anchors, want at most %d", idle, maxIdleAnchors)
 	}
 	if n := released.Load(); n != 3+int32(len(bufs)) {
 		t.Errorf("released %d times, want %d", n, 3+len(bufs))

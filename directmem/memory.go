@@ -48,7 +48,7 @@ func newMemory(procs int) *memory {
 // shardSide is directmem's state of one heap shard, guarded by its lock.
 type shardSide struct {
 	pool    poolCounts
-	anchors []*anchor
+	anchors idleAnchors[heapRelease]
 	arenas  *arenaMem
 	// Pad so that neighbouring sides, written under different locks, do
 	// not share a cache line.
@@ -90,34 +90,6 @@ func (p *poolCounts) sub(capacity, used int64) {
 	p.count--
 	p.capacity -= capacity
 	p.used -= used
-}
-
-// maxAnchorsPerShard bounds the idle anchors a shard keeps: each holds Go
-// heap and a runtime special while it waits for the next buffer.
-const maxAnchorsPerShard = 256
-
-// takeAnchor returns an idle anchor, or nil if the shard has none. The
-// shard must be locked.
-func (sd *shardSide) takeAnchor() *anchor {
-	n := len(sd.anchors)
-	if n == 0 {
-		return nil
-	}
-	an := sd.anchors[n-1]
-	sd.anchors[n-1] = nil
-	sd.anchors = sd.anchors[:n-1]
-	return an
-}
-
-// keepAnchor keeps an idle anchor for reuse and returns nil, or returns it
-// back if the shard has enough, for the caller to Close outside the lock.
-// The shard must be locked.
-func (sd *shardSide) keepAnchor(an *anchor) *anchor {
-	if an == nil || len(sd.anchors) >= maxAnchorsPerShard {
-		return an
-	}
-	sd.anchors = append(sd.anchors, an)
-	return nil
 }
 
 // take returns memory of class and size from shard s for an arena, which
