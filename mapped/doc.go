@@ -30,6 +30,18 @@
 // on. Bytes returns the raw memory, which cannot be guarded: read it inside
 // directmem.Guard.
 //
+// # Pooling and transfers
+//
+// [Cache] keeps hot mappings mapped across reads (the segments of a log,
+// of an index) within a byte budget, on ristretto: [Cache.Acquire] returns
+// a [Lease] whose Release gives the mapping back, and every mapping is
+// unmapped exactly once, when the cache and the last lease have let it go.
+//
+// [TransferTo] and [TransferFrom] are FileChannel.transferTo and
+// transferFrom: in the kernel where it can (copy_file_range, sendfile),
+// else through read-only mapped windows of 8 MiB, else through an 8 KiB
+// temporary direct buffer, as the JDK does.
+//
 // Mappings larger than 2 GiB work (the JVM's MappedByteBuffer cannot hold
 // one). Linux and darwin map for real; on Windows, Map returns an error
 // matching errors.ErrUnsupported.
