@@ -6,8 +6,12 @@ import (
 	"github.com/offheap-go/offheap/directmem"
 )
 
+// edgesPool is made once per process: pool names are process-wide, and
+// tests may run more than once (-count).
+var edgesPool = directmem.NewPool("api-edges-test")
+
 func TestNewPool(t *testing.T) {
-	p := directmem.NewPool("api-edges-test")
+	p := edgesPool
 	if p.Name() != "api-edges-test" {
 		t.Errorf("Name() = %q", p.Name())
 	}
