@@ -109,13 +109,7 @@ func BenchmarkMappedFile(b *testing.B) {
 	defer f.Close()
 
 	b.Run("ScanGetInt64At", func(b *testing.B) {
-		b.SetBytes(bmFileSize)
-		iters, f0 := 0, bmFaults()
-		for b.Loop() {
-			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
-			if err != nil {
-				b.Fatal(err)
-			}
+		bmScanMapped(b, f, func(m *mapped.Buffer) int64 {
 			m.SetOrder(binary.LittleEndian)
 			var s int64
 			for i := 0; i < bmFileSize; i += 8 {
@@ -125,51 +119,29 @@ func BenchmarkMappedFile(b *testing.B) {
 				}
 				s += v
 			}
-			bmSink += s
-			if err := m.Free(); err != nil {
-				b.Fatal(err)
-			}
-			iters++
-		}
-		bmReportFaults(b, f0, iters)
-		bmPerMiB(b, iters, bmFileSize/bmMiB)
+			return s
+		})
 	})
 
 	b.Run("ScanGetBytes64K", func(b *testing.B) {
-		b.SetBytes(bmFileSize)
 		dst := make([]byte, 64<<10)
-		iters, f0 := 0, bmFaults()
-		for b.Loop() {
-			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
-			if err != nil {
-				b.Fatal(err)
-			}
+		bmScanMapped(b, f, func(m *mapped.Buffer) int64 {
+			var s int64
 			for m.HasRemaining() {
 				if err := m.GetBytes(dst); err != nil {
 					b.Fatal(err)
 				}
-				bmSink += int64(dst[0])
+				s += int64(dst[0])
 			}
-			if err := m.Free(); err != nil {
-				b.Fatal(err)
-			}
-			iters++
-		}
-		bmReportFaults(b, f0, iters)
-		bmPerMiB(b, iters, bmFileSize/bmMiB)
+			return s
+		})
 	})
 
 	// The scan a Go program writes over a mapped file with no copy: the
 	// raw bytes under one Guard for the whole pass (the JDK's getLong scan
 	// reads in place too).
 	b.Run("ScanBytesGuarded", func(b *testing.B) {
-		b.SetBytes(bmFileSize)
-		iters, f0 := 0, bmFaults()
-		for b.Loop() {
-			m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
-			if err != nil {
-				b.Fatal(err)
-			}
+		bmScanMapped(b, f, func(m *mapped.Buffer) int64 {
 			var s uint64
 			raw := m.Bytes()
 			if err := directmem.Guard(func() {
@@ -179,14 +151,8 @@ func BenchmarkMappedFile(b *testing.B) {
 			}); err != nil {
 				b.Fatal(err)
 			}
-			bmSink += int64(s)
-			if err := m.Free(); err != nil {
-				b.Fatal(err)
-			}
-			iters++
-		}
-		bmReportFaults(b, f0, iters)
-		bmPerMiB(b, iters, bmFileSize/bmMiB)
+			return int64(s)
+		})
 	})
 
 	// The floor of the mapped scans: a plain mmap of the file, copied out in
@@ -304,4 +270,25 @@ func BenchmarkMappedFile(b *testing.B) {
 		}
 		bmReportFaults(b, f0, iters)
 	})
+}
+
+// bmScanMapped is one scan benchmark: each iteration maps the whole file
+// ReadOnly, runs scan over it and frees it, as the JDK's scan maps, reads
+// and invokeCleaner's; it reports faults and ns per MiB.
+func bmScanMapped(b *testing.B, f *os.File, scan func(m *mapped.Buffer) int64) {
+	b.SetBytes(bmFileSize)
+	iters, f0 := 0, bmFaults()
+	for b.Loop() {
+		m, err := mapped.Map(f, mapped.ReadOnly, 0, bmFileSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bmSink += scan(m)
+		if err := m.Free(); err != nil {
+			b.Fatal(err)
+		}
+		iters++
+	}
+	bmReportFaults(b, f0, iters)
+	bmPerMiB(b, iters, bmFileSize/bmMiB)
 }
