@@ -164,12 +164,7 @@ type heapRelease struct {
 // release is Free's release of the buffer: the anchor, disarmed, goes back
 // to its shard's cache for the next buffer.
 func (x *allocation) release(byHand bool) {
-	an := x.an
-	x.an = nil // a freed buffer that is still referenced must not keep the anchor
-	if an != nil && !an.Disarm() {
-		an = nil // not armed: never hand it out again
-	}
-	x.rel.giveBack(byHand, an)
+	x.rel.giveBack(byHand, disarm(&x.an))
 }
 
 func (x *allocation) record() *allocRecord { return x.rel.track }

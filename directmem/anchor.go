@@ -53,3 +53,16 @@ func (c *idleAnchors[A]) keep(an *cleanup.Reusable[A]) *cleanup.Reusable[A] {
 	c.idle = append(c.idle, an)
 	return nil
 }
+
+// disarm takes the anchor of a buffer being freed, *an, and returns it
+// disarmed, for reuse, or nil if there was none or it was not armed (then
+// it must never be handed out again). *an is cleared: a freed buffer that
+// is still referenced must not keep an anchor that will guard another.
+func disarm[A any](an **cleanup.Reusable[A]) *cleanup.Reusable[A] {
+	a := *an
+	*an = nil
+	if a != nil && !a.Disarm() {
+		return nil
+	}
+	return a
+}

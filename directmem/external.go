@@ -208,12 +208,7 @@ func wrap(p *Pool, m Memory) *Buffer {
 // release is Free's release of the buffer: the anchor, disarmed, is kept
 // for the next buffer.
 func (x *wrapped) release(byHand bool) {
-	an := x.an
-	x.an = nil // a freed buffer that is still referenced must not keep the anchor
-	if an != nil && !an.Disarm() {
-		an = nil // not armed: never hand it out again
-	}
-	x.rel.giveBack(byHand, an)
+	x.rel.giveBack(byHand, disarm(&x.an))
 }
 
 func (x *wrapped) record() *allocRecord { return x.rel.track }
