@@ -34,7 +34,7 @@ import (
 var allocBenchSizes = []struct {
 	name string
 	n    int
-}{{"64B", 64}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}}
+}{{"64B", 64}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"256KiB", 256 << 10}, {"1MiB", 1 << 20}}
 
 const allocBenchBudget = 64 << 20
 
