@@ -24,8 +24,9 @@
 //  3. A large class: Heap.TakeLarge takes a cached mapping of the class
 //     (the shard's own cache first, then the others'), or maps a new one.
 //  4. Memory that is not known to be zero (a reused slot or mapping) is
-//     cleared by Zero: slots with clear, large mappings by a residency scan
-//     that clears only the pages their last user touched.
+//     cleared by Zero: slots with clear; large mappings with clear too up
+//     to the length where, as measured once on this machine, a residency
+//     scan that clears only the pages their last user touched costs less.
 //
 // Freeing:
 //
@@ -70,6 +71,9 @@ type Heap struct {
 	// denseSkip[c-numSmallClasses] is how many more reused mappings of
 	// large class c Zero clears without a residency scan (zero.go).
 	denseSkip [numLargeClasses]atomic.Int32
+	// scanFrom is the buffer length from which Zero clears a large
+	// mapping by residency scan; 0 until measured (zero.go).
+	scanFrom atomic.Int64
 }
 
 // New returns a heap with four shards per processor, rounded up to a

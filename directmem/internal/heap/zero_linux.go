@@ -5,7 +5,11 @@
 
 package heap
 
-import "github.com/offheap-go/offheap/pagealign"
+import (
+	"time"
+
+	"github.com/offheap-go/offheap/pagealign"
+)
 
 // clearTouched zeroes mem, the first bytes of a reused large mapping, at a
 // cost in proportion to what the mapping's previous user touched rather
@@ -23,13 +27,10 @@ import "github.com/offheap-go/offheap/pagealign"
 //
 // It reports the pages it found resident and the pages it scanned (0, 0
 // when it did not scan), so that the caller can stop scanning buffers that
-// are always fully used (zeroLarge).
+// are always fully used (zeroLarge). Whether the scan pays for a buffer
+// this size is the caller's choice (scanFrom).
 func clearTouched(mem []byte) (resident, scanned int) {
 	ps := pagealign.PageSize()
-	if len(mem) < minTouchedScan {
-		clear(mem)
-		return 0, 0
-	}
 	// The mapping holds whole pages (its capacity is one), so the pages
 	// under mem are all ours to scan and advise.
 	pages := mem[:pagealign.AlignUp(len(mem), ps)]
@@ -57,9 +58,6 @@ func clearTouched(mem []byte) (resident, scanned int) {
 }
 
 const (
-	// minTouchedScan is the size below which a plain clear is as cheap as
-	// the system calls.
-	minTouchedScan = 64 << 10
 	// touchedWindow is the pages scanned per mincore call (2 MiB of 4 KiB
 	// pages), so that the vector lives on the stack.
 	touchedWindow = 512
@@ -97,4 +95,46 @@ func clearWindow(win, vec []byte, ps int) bool {
 		i = j
 	}
 	return true
+}
+
+// calibrationPages is the size of the scratch mappings measureZeroCosts
+// times: large enough that a clear is timed over more than cache-resident
+// noise, small enough to cost about 0.1 ms once per process.
+const (
+	calibrationPages  = 64
+	calibrationRounds = 8
+)
+
+// measureZeroCosts times, on scratch mappings of calibrationPages, a
+// plain clear of resident pages and clearTouched of a mapping of which
+// one page was touched, alternately, keeping the fastest of each: the
+// fastest is the one least disturbed by other processes. Where mapping
+// fails it reports nothing measured, and scans are never chosen.
+func measureZeroCosts() zeroCosts {
+	n := calibrationPages * pagealign.PageSize()
+	dense, err := pagealign.Map(n)
+	if err != nil {
+		return zeroCosts{}
+	}
+	defer dense.Unmap()
+	sparse, err := pagealign.Map(n)
+	if err != nil {
+		return zeroCosts{}
+	}
+	defer sparse.Unmap()
+	d, s := dense.Bytes(), sparse.Bytes()
+	clear(d) // fault every page in: a reused buffer's are resident
+	z := zeroCosts{size: n, clear: time.Hour, scan: time.Hour}
+	for range calibrationRounds {
+		t := time.Now()
+		clear(d)
+		z.clear = min(z.clear, time.Since(t))
+		s[0] = 1
+		t = time.Now()
+		if _, scanned := clearTouched(s); scanned == 0 {
+			return zeroCosts{} // mincore failed: the scan cannot be chosen
+		}
+		z.scan = min(z.scan, time.Since(t))
+	}
+	return z
 }
