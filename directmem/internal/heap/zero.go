@@ -67,9 +67,10 @@ func (h *Heap) zeroLarge(mem []byte, c Class) zeroMethod {
 	return zeroedScanned
 }
 
-// zeroCosts is what a plain clear and a residency scan of size bytes
+// zeroCosts is what a plain clear of size bytes and a residency scan
 // cost on this machine, the scan's when the previous user touched one page
-// (the case where the scan is cheapest).
+// (the case where the scan is cheapest); the scan's cost is taken as
+// fixed, since mincore's share per page is small (docs/allocator.md).
 type zeroCosts struct {
 	size        int
 	clear, scan time.Duration
@@ -85,7 +86,8 @@ const maxScanFrom = 4 << 20
 
 // scanFrom returns the buffer length from which a residency scan costs
 // less than a plain clear: where clearing, in proportion to the length,
-// overtakes the scan's system calls.
+// overtakes the scan's system calls. A buffer touched more than the
+// measured one page makes the scan dearer: zeroLarge's dense rule.
 func (z zeroCosts) scanFrom() int64 {
 	if z.size <= 0 || z.clear <= 0 || z.scan <= 0 {
 		return noScan
@@ -95,5 +97,5 @@ func (z zeroCosts) scanFrom() int64 {
 }
 
 // zeroCostsOnce measures the costs once per process: they are the
-// machine's (system calls cost 2 µs on one VM, under 1 µs on another).
+// machine's, and differ between machines (docs/allocator.md).
 var zeroCostsOnce = sync.OnceValue(measureZeroCosts)

@@ -97,34 +97,36 @@ func clearWindow(win, vec []byte, ps int) bool {
 	return true
 }
 
-// calibrationPages is the size of the scratch mappings measureZeroCosts
-// times: large enough that a clear is timed over more than cache-resident
-// noise, small enough to cost about 0.1 ms once per process.
+// The scratch mappings measureZeroCosts times: clearPages resident pages
+// to clear, which it must fault in first (dear on a VM, hence few), and
+// scanPages to scan, of which one is touched (the scan's cost
+// hardly depends on the length).
 const (
-	calibrationPages  = 64
+	clearPages        = 16
+	scanPages         = 64
 	calibrationRounds = 8
 )
 
-// measureZeroCosts times, on scratch mappings of calibrationPages, a
-// plain clear of resident pages and clearTouched of a mapping of which
-// one page was touched, alternately, keeping the fastest of each: the
-// fastest is the one least disturbed by other processes. Where mapping
-// fails it reports nothing measured, and scans are never chosen.
+// measureZeroCosts times a plain clear of resident pages and clearTouched
+// of a mapping of which one page was touched, on scratch mappings,
+// alternately, keeping the fastest of each: the fastest is the one least
+// disturbed by other processes. If mapping or the scan fails it reports
+// nothing measured, and scans are never chosen.
 func measureZeroCosts() zeroCosts {
-	n := calibrationPages * pagealign.PageSize()
-	dense, err := pagealign.Map(n)
+	ps := pagealign.PageSize()
+	dense, err := pagealign.Map(clearPages * ps)
 	if err != nil {
 		return zeroCosts{}
 	}
 	defer dense.Unmap()
-	sparse, err := pagealign.Map(n)
+	sparse, err := pagealign.Map(scanPages * ps)
 	if err != nil {
 		return zeroCosts{}
 	}
 	defer sparse.Unmap()
 	d, s := dense.Bytes(), sparse.Bytes()
 	clear(d) // fault every page in: a reused buffer's are resident
-	z := zeroCosts{size: n, clear: time.Hour, scan: time.Hour}
+	z := zeroCosts{size: len(d), clear: time.Hour, scan: time.Hour}
 	for range calibrationRounds {
 		t := time.Now()
 		clear(d)
@@ -132,7 +134,7 @@ func measureZeroCosts() zeroCosts {
 		s[0] = 1
 		t = time.Now()
 		if _, scanned := clearTouched(s); scanned == 0 {
-			return zeroCosts{} // mincore failed: the scan cannot be chosen
+			return zeroCosts{}
 		}
 		z.scan = min(z.scan, time.Since(t))
 	}

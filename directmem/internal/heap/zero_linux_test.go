@@ -133,11 +133,11 @@ func TestZeroLargeSkipsScansOfDenseClasses(t *testing.T) {
 }
 
 // TestMeasureZeroCosts checks that the measure of this machine times
-// both methods on scratch mappings of calibrationPages (which of the two
+// both methods on its scratch mappings (which of the two
 // is faster is the machine's business).
 func TestMeasureZeroCosts(t *testing.T) {
 	z := measureZeroCosts()
-	if z.size != calibrationPages*pagealign.PageSize() || z.clear <= 0 || z.scan <= 0 || z.clear >= time.Hour || z.scan >= time.Hour {
+	if z.size != clearPages*pagealign.PageSize() || z.clear <= 0 || z.scan <= 0 || z.clear >= time.Hour || z.scan >= time.Hour {
 		t.Fatalf("measureZeroCosts() = %+v", z)
 	}
 }
