@@ -45,7 +45,7 @@ const (
 func (h *Heap) zeroLarge(mem []byte, c Class) zeroMethod {
 	from := h.scanFrom.Load()
 	if from == 0 {
-		from = int64(zeroCostsOnce().scanFrom())
+		from = zeroCostsOnce().scanFrom()
 		h.scanFrom.Store(from)
 	}
 	if int64(len(mem)) < from {
@@ -61,7 +61,8 @@ func (h *Heap) zeroLarge(mem []byte, c Class) zeroMethod {
 	// Dense: most pages were touched, or the untouched ones were too few
 	// for skipping them to pay for the scan.
 	resident, scanned := clearTouched(mem)
-	if untouched := int64(scanned-resident) * int64(pagealign.PageSize()); scanned > 0 && (4*resident >= 3*scanned || untouched < from) {
+	untouched := int64(scanned-resident) * int64(pagealign.PageSize())
+	if scanned > 0 && (4*resident >= 3*scanned || untouched < from) {
 		skip.Store(denseRescan)
 	}
 	return zeroedScanned
