@@ -158,6 +158,7 @@ type heapRelease struct {
 	capacity int64      // bytes asked for
 	viaLease bool       // reserved through the lease of blk's shard, not the budget
 	zeroed   bool       // mem is known to be zero (only until the buffer is made)
+	epoch    uint32     // the budget's pacing epoch at allocation, for a managed buffer
 	track    *allocRecord
 }
 
@@ -180,7 +181,7 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 	m := a.mem
 	s := m.shardOf(r.blk)
 	var l *lease.Lease
-	if r.viaLease {
+	if r.viaLease || !a.noCleaner {
 		l = a.leaseFor(s)
 	}
 	s.Lock()
@@ -188,7 +189,12 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 	side := m.side(s)
 	side.pool.sub(r.capacity, r.size)
 	if l != nil {
-		l.Unreserve(r.size, r.capacity)
+		if r.viaLease {
+			l.Unreserve(r.size, r.capacity)
+		}
+		if !a.noCleaner {
+			l.Unmanaged(r.size, r.epoch, !byHand)
+		}
 	}
 	an = side.anchors.keep(an)
 	s.Unlock()
@@ -216,9 +222,10 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class, size int) (*anchor, error) {
 	m := a.mem
 	s := m.shardFor(class)
+	var l *lease.Lease
 	var err error
 	if class.IsSmall() {
-		l := a.leaseFor(s)
+		l = a.leaseFor(s)
 		s.Lock()
 		r.viaLease = l != nil && l.TryReserve(r.size, r.capacity)
 		if !r.viaLease {
@@ -248,15 +255,25 @@ func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class
 			a.budget.Unreserve(r.size, r.capacity)
 			return nil, err
 		}
+		if !a.noCleaner {
+			l = a.leaseFor(s)
+		}
 		s.Lock()
 	}
 	side := m.side(s)
 	side.pool.add(r.capacity, r.size)
 	var an *anchor
+	wait := false
 	if !a.noCleaner {
+		if l != nil {
+			r.epoch, wait = l.Managed(r.size)
+		}
 		an = side.anchors.take()
 	}
 	s.Unlock()
+	if wait {
+		l.WaitCollection(ctx)
+	}
 	return an, nil
 }
 
