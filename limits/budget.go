@@ -100,7 +100,7 @@ func NewBudget(max int64) *Budget {
 func newInvalidBudget(err error) *Budget {
 	b := &Budget{err: err}
 	b.pacer = newPacer(b)
-	b.pacer.Set(pacing.Off) // it holds no memory to pace
+	b.pacer.Set(pacing.Off)                                          // it holds no memory to pace
 	b.leases.Init((*leaseSide)(b), &b.released.sleepers, 0, b.pacer) // no grants: reservations go to Reserve, which fails
 	return b
 }

@@ -117,7 +117,7 @@ func TestAddTriggersOncePerEpoch(t *testing.T) {
 	if over := p.Add(1); !over {
 		t.Fatal("at twice the goal: over = false")
 	}
-	if p.Add(-2*Floor); p.Allocated() != 0 {
+	if p.Add(-2 * Floor); p.Allocated() != 0 {
 		t.Fatalf("after freeing everything by hand, Allocated = %d", p.Allocated())
 	}
 	if pr.collections.Load() != 1 {
