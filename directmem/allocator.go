@@ -158,6 +158,7 @@ type heapRelease struct {
 	capacity int64      // bytes asked for
 	viaLease bool       // reserved through the lease of blk's shard, not the budget
 	zeroed   bool       // mem is known to be zero (only until the buffer is made)
+	epoch    uint32     // the budget's pacing epoch at allocation, for a managed buffer
 	track    *allocRecord
 }
 
@@ -180,7 +181,7 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 	m := a.mem
 	s := m.shardOf(r.blk)
 	var l *lease.Lease
-	if r.viaLease {
+	if r.viaLease || !a.noCleaner {
 		l = a.leaseFor(s)
 	}
 	s.Lock()
@@ -188,7 +189,12 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 	side := m.side(s)
 	side.pool.sub(r.capacity, r.size)
 	if l != nil {
-		l.Unreserve(r.size, r.capacity)
+		if r.viaLease {
+			l.Unreserve(r.size, r.capacity)
+		}
+		if !a.noCleaner {
+			l.Unmanaged(r.size, r.epoch, !byHand)
+		}
 	}
 	an = side.anchors.keep(an)
 	s.Unlock()
@@ -208,7 +214,8 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 
 // obtain reserves r.size bytes for r.capacity and takes memory of class
 // and size for them, filling in r, and counts the buffer in the "direct"
-// pool. It returns an idle anchor of the shard, if the allocator needs
+// pool and, if it is managed, for the budget's pacing (which may make it
+// wait, the lock let go, for a collection that is not keeping up). It returns an idle anchor of the shard, if the allocator needs
 // one and the shard has one. A small buffer is reserved through the
 // allocator's lease of the shard, taken and counted under one acquisition
 // of the shard's lock; when the lease cannot cover it, it is reserved on
@@ -216,9 +223,10 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class, size int) (*anchor, error) {
 	m := a.mem
 	s := m.shardFor(class)
+	var l *lease.Lease
 	var err error
 	if class.IsSmall() {
-		l := a.leaseFor(s)
+		l = a.leaseFor(s)
 		s.Lock()
 		r.viaLease = l != nil && l.TryReserve(r.size, r.capacity)
 		if !r.viaLease {
@@ -248,15 +256,25 @@ func (a *Allocator) obtain(ctx context.Context, r *heapRelease, class heap.Class
 			a.budget.Unreserve(r.size, r.capacity)
 			return nil, err
 		}
+		if !a.noCleaner {
+			l = a.leaseFor(s)
+		}
 		s.Lock()
 	}
 	side := m.side(s)
 	side.pool.add(r.capacity, r.size)
 	var an *anchor
+	wait := false
 	if !a.noCleaner {
+		if l != nil {
+			r.epoch, wait = l.Managed(r.size)
+		}
 		an = side.anchors.take()
 	}
 	s.Unlock()
+	if wait {
+		l.WaitCollection(ctx)
+	}
 	return an, nil
 }
 

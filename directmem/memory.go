@@ -17,11 +17,14 @@ import (
 //   - idle anchors, reused from buffer to buffer (anchor.go);
 //   - the registry of the live arenas that Stats adds up (arena.go);
 //   - each Allocator's lease of its budget for the shard (the leases live
-//     in the Allocator, guarded by this lock; internal/lease).
+//     in the Allocator, guarded by this lock; internal/lease), with the
+//     managed bytes it counts for the budget's pacing.
 //
 // Lock order. This is the one place the whole chain is written down; the
 // package documentation of internal/lease states the budget's part of it.
 //
+//  0. a budget's pacer (internal/pacing: a cycle's end takes it, then sums
+//     the leases' managed bytes through the lease set);
 //  1. a budget's lease set (lease.Set: Lease.Close, Set.Reclaim, and the
 //     budget's Stats take it, then each lease's lock);
 //  2. an arena's lock (arenaMem.mu, which guards the arena's lease);
@@ -30,7 +33,8 @@ import (
 //
 // Nothing calls into a budget (Reserve, Unreserve, Stats) while holding an
 // arena's or a shard's lock, except a lease guarded by that lock taking or
-// returning credit, which takes no lock. addPoolStats takes an arena's lock
+// returning credit or adding to its pacer's count, which takes no lock but
+// the budget's collection lock (gcMu, a leaf) to start a collection. addPoolStats takes an arena's lock
 // only after letting go of the shard's.
 type memory struct {
 	heap  *heap.Heap

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/offheap-go/offheap/internal/lease"
+	"github.com/offheap-go/offheap/internal/pacing"
 )
 
 // Budget is a limit on the total capacity of direct memory and the counters
@@ -37,7 +38,11 @@ type Budget struct {
 	// background collection; 0 disables it.
 	highWater atomic.Int64
 
-	waits, forcedGCs, backgroundGCs, sleeps, failures atomic.Int64
+	waits, forcedGCs, backgroundGCs, pacedGCs, sleeps, failures atomic.Int64
+
+	// pacer starts collections on the managed bytes allocated since the
+	// last cycle (pacing.go).
+	pacer *pacing.Pacer
 
 	// gcDone is non-nil while a collection started by this budget runs and
 	// is closed when it ends; reservations that need one join it.
@@ -64,7 +69,7 @@ type hooks struct {
 	gc              func()
 	sleep           func(context.Context, time.Duration) error
 	waitForProgress func(context.Context) (bool, error)
-	gcJoined        func() // called once a forced collection has been started or joined
+	gcJoined        func() // called once a forced collection, or one a paced allocation waits for, has been started or joined
 	gcOutwaiting    func() // called when forceGC waits out a collection that began before it
 }
 
@@ -84,7 +89,8 @@ func NewBudget(max int64) *Budget {
 	}
 	b := &Budget{max: max}
 	b.highWater.Store(highWaterMark(DefaultHighWater, max))
-	b.leases.Init((*leaseSide)(b), &b.released.sleepers, leaseGrant(max))
+	b.pacer = newPacer(b)
+	b.leases.Init((*leaseSide)(b), &b.released.sleepers, leaseGrant(max), b.pacer)
 	return b
 }
 
@@ -93,7 +99,9 @@ func NewBudget(max int64) *Budget {
 // instead of being replaced by a guess.
 func newInvalidBudget(err error) *Budget {
 	b := &Budget{err: err}
-	b.leases.Init((*leaseSide)(b), &b.released.sleepers, 0) // no grants: reservations go to Reserve, which fails
+	b.pacer = newPacer(b)
+	b.pacer.Set(pacing.Off)                                          // it holds no memory to pace
+	b.leases.Init((*leaseSide)(b), &b.released.sleepers, 0, b.pacer) // no grants: reservations go to Reserve, which fails
 	return b
 }
 
@@ -133,7 +141,7 @@ func (b *Budget) tryReserve(size, capacity int64) bool {
 	b.capacity.Add(capacity)
 	b.count.Add(1)
 	if mark := b.highWater.Load(); total < mark && total+capacity >= mark {
-		b.collectInBackground()
+		b.collectInBackground(&b.backgroundGCs)
 	}
 	return true
 }

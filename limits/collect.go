@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 )
 
 // forceGC is step 5 of [Budget.Reserve] (which states the rules): the
@@ -70,15 +71,19 @@ func (b *Budget) forceGC(ctx context.Context, size, capacity int64) (reserved bo
 	}
 }
 
-// collectInBackground starts a collection unless one is already running:
-// at most one is in flight, however many reservations cross the mark.
-func (b *Budget) collectInBackground() {
+// collectInBackground starts a collection unless one is already running,
+// counts it in started, and reports whether it started one: at most one
+// is in flight, whichever trigger asks (pacing, the high-water mark, a
+// forced collection) and however often.
+func (b *Budget) collectInBackground(started *atomic.Int64) bool {
 	b.gcMu.Lock()
 	defer b.gcMu.Unlock()
-	if b.gcDone == nil {
-		b.backgroundGCs.Add(1)
-		b.startCollectionLocked()
+	if b.gcDone != nil {
+		return false
 	}
+	started.Add(1)
+	b.startCollectionLocked()
+	return true
 }
 
 // startCollectionLocked starts a collection in a new goroutine, which ends
@@ -94,6 +99,9 @@ func (b *Budget) startCollectionLocked() chan struct{} {
 	}
 	go func() {
 		gc()
+		// The pacer starts counting afresh before another collection can
+		// start, so that it does not ask again for the one just done.
+		b.pacer.CycleEnded()
 		b.gcMu.Lock()
 		b.gcDone = nil
 		b.gcMu.Unlock()

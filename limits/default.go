@@ -37,6 +37,9 @@ var defaultBudget = sync.OnceValue(func() *Budget {
 //     v1 memory.limit_in_bytes, the smallest along the hierarchy); physical
 //     memory on macOS and Windows; 64 MiB elsewhere.
 //
+// DIRECTMEM_GOGC, "off" or a percentage, sets the budget's pacing of
+// collections ([Budget.SetGCPercent]); unset, it follows GOGC.
+//
 // An empty variable counts as unset, as the runtime treats an empty
 // GOMEMLIMIT. A variable that is set but invalid is never passed over: the
 // budget's [Budget.Err] then names it and its value, wrapping
@@ -52,7 +55,15 @@ func newDefaultBudget(lookup func(string) (string, bool), memory func() (int64, 
 	if err != nil {
 		return newInvalidBudget(err)
 	}
-	return NewBudget(limit)
+	b := NewBudget(limit)
+	if v, ok := lookup(envGOGC); ok && v != "" {
+		pct, err := parseGCPercent(v)
+		if err != nil {
+			return newInvalidBudget(err)
+		}
+		b.SetGCPercent(pct)
+	}
+	return b
 }
 
 func defaultLimit(lookup func(string) (string, bool), memory func() (int64, bool)) (int64, error) {

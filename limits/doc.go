@@ -40,6 +40,10 @@
 //     of the limit unless changed with [Budget.SetHighWater]), the budget
 //     starts one garbage collection in the background, so that buffers
 //     dropped without being freed come back before anyone has to wait.
+//   - Collections are paced on managed off-heap bytes ([Budget.SetGCPercent]):
+//     when buffers the collector releases are dropped faster than the Go
+//     heap makes the collector run, the budget starts one itself, so a
+//     program with a large, quiet heap does not pile up dropped memory.
 //   - Releasing more than is reserved is a programming error and panics
 //     (the JVM only asserts). A reservation goes back where it was made: on
 //     the budget, or through the lease that made it.

@@ -12,9 +12,10 @@ var (
 	// [*OutOfMemoryError].
 	ErrOutOfDirectMemory = errors.New("limits: out of direct memory")
 
-	// ErrInvalidLimit is wrapped by the errors of a budget whose limit could
-	// not be determined (an invalid DIRECTMEM_MAX or GOMEMLIMIT for
-	// [Default]) and by [Budget.SetHighWater] for an out-of-range fraction.
+	// ErrInvalidLimit is wrapped by the errors of a budget whose settings
+	// could not be determined (an invalid DIRECTMEM_MAX, GOMEMLIMIT or
+	// DIRECTMEM_GOGC for [Default]) and by [Budget.SetHighWater] for an
+	// out-of-range fraction.
 	ErrInvalidLimit = errors.New("limits: invalid direct memory limit")
 
 	// ErrInvalidSize is wrapped by the errors of [ParseSize] for a string

@@ -28,3 +28,7 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// WaitCollections returns once no collection started by b is running, for
+// the tests of package limits_test.
+func WaitCollections(b *Budget) { waitCollections(b) }

@@ -48,7 +48,7 @@ func (s *leaseSide) Take(n int64) bool {
 		}
 		if b.totalCapacity.CompareAndSwap(total, total+n) {
 			if mark := b.highWater.Load(); total < mark && total+n >= mark {
-				b.collectInBackground()
+				b.collectInBackground(&b.backgroundGCs)
 			}
 			return true
 		}

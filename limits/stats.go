@@ -12,6 +12,10 @@ type Stats struct {
 	Waits         int64 // reservations that did not fit at once and entered the retry loop
 	ForcedGCs     int64 // collections the retry loop started (joined ones are not counted)
 	BackgroundGCs int64 // collections started by crossing the high-water mark
+	PacedGCs      int64 // collections started by pacing (Budget.SetGCPercent)
+
+	PaceGoal      int64 // managed bytes whose allocation since the last GC cycle starts a paced collection; 0 if off
+	PaceAllocated int64 // managed bytes allocated since the last GC cycle, less those freed by hand, as counted so far
 	Sleeps        int64 // back-off sleeps completed
 	Failures      int64 // reservations that failed with ErrOutOfDirectMemory
 }
@@ -40,6 +44,9 @@ func (b *Budget) Stats() Stats {
 		Waits:         b.waits.Load(),
 		ForcedGCs:     b.forcedGCs.Load(),
 		BackgroundGCs: b.backgroundGCs.Load(),
+		PacedGCs:      b.pacedGCs.Load(),
+		PaceGoal:      b.pacer.Goal(),
+		PaceAllocated: b.pacer.Allocated(),
 		Sleeps:        b.sleeps.Load(),
 		Failures:      b.failures.Load(),
 	}

@@ -17,6 +17,7 @@ import (
 	"log"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -145,9 +146,45 @@ func main() {
 	check(arena.Free())
 	fmt.Printf("after arena.Free: %d\n", directmem.Stats().Count)
 
-	// 7. The pool statistics (BufferPoolMXBean "direct") and both budgets.
+	// 7. Dropping buffers under a big Go heap. The Go collector paces itself
+	// on the Go heap: with 256 MiB of it live and quiet, it would not run
+	// for a long while, and buffers dropped without Free would wait for it
+	// (the JVM has the same flaw). A budget therefore starts a collection
+	// when the managed bytes dropped since the last one pass a goal (GOGC's
+	// percentage of what is live, at least 64 MiB); SetGCPercent(-1), or
+	// DIRECTMEM_GOGC=off for the default budget, turns that off.
+	hold := make([][]byte, 256)
+	for i := range hold {
+		hold[i] = make([]byte, 1<<20)
+	}
+	fmt.Println("7. 4096 x 64 KiB (256 MiB) dropped without Free while 256 MiB of Go heap stays live:")
+	for _, pct := range []int{limits.FollowGOGC, -1} {
+		b := limits.NewBudget(1 << 30)
+		b.SetGCPercent(pct)
+		a := directmem.NewAllocator(directmem.Options{Budget: b})
+		var peak int64
+		for i := range 4096 {
+			buf, err := a.AllocateContext(ctx, 64<<10)
+			check(err)
+			check(buf.PutInt64At(0, int64(i)))
+			if i%64 == 63 {
+				peak = max(peak, b.Stats().Reserved)
+			}
+		}
+		s := b.Stats()
+		if s.PaceGoal == 0 {
+			fmt.Printf("   pacing off (the JVM's way): %d paced collections, at most %s waiting for one\n", s.PacedGCs, human(peak))
+		} else {
+			fmt.Printf("   pacing on (follows GOGC):   %d paced collections, at most %s waiting for one (goal %s)\n",
+				s.PacedGCs, human(peak), human(s.PaceGoal))
+		}
+	}
+	fmt.Println("   (what pacing off left waiting is still counted in step 8's pool: no collection has run since)")
+	runtime.KeepAlive(hold)
+
+	// 8. The pool statistics (BufferPoolMXBean "direct") and both budgets.
 	p := directmem.Stats()
-	fmt.Printf("7. pool %q: count %d, capacity %d, used %d\n", p.Name, p.Count, p.TotalCapacity, p.MemoryUsed)
+	fmt.Printf("8. pool %q: count %d, capacity %d, used %d\n", p.Name, p.Count, p.TotalCapacity, p.MemoryUsed)
 	fmt.Printf("   default budget: %s\n", usage(def))
 	fmt.Printf("   tour's budget:  %s\n", usage(own))
 }

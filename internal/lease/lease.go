@@ -22,11 +22,14 @@
 package lease
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/offheap-go/offheap/internal/pacing"
 )
 
 // ErrInvalid is wrapped by the error of [Open] for a missing budget or lock.
@@ -68,14 +71,15 @@ type Set struct {
 	budget   Budget
 	sleepers *atomic.Int32
 	grant    int64
+	pacer    *pacing.Pacer
 }
 
 // Init prepares s for leases on b that take grants of grant bytes (0: every
-// Lease.TryReserve reports false). sleepers counts the reservations waiting
-// for memory; while it is above zero, leases return all their unused credit
-// at once.
-func (s *Set) Init(b Budget, sleepers *atomic.Int32, grant int64) {
-	s.budget, s.sleepers, s.grant = b, sleepers, grant
+// Lease.TryReserve reports false) and count managed bytes for pacer.
+// sleepers counts the reservations waiting for memory; while it is above
+// zero, leases return all their unused credit at once.
+func (s *Set) Init(b Budget, sleepers *atomic.Int32, grant int64, pacer *pacing.Pacer) {
+	s.budget, s.sleepers, s.grant, s.pacer = b, sleepers, grant, pacer
 }
 
 // Lock locks the set: no lease opens or closes until Unlock.
@@ -99,6 +103,21 @@ func (s *Set) SumLocked() (count, reserved, capacity int64) {
 		l.mu.Unlock()
 	}
 	return count, reserved, capacity
+}
+
+// SumManaged returns the managed bytes the live leases' owners hold (see
+// [Lease.Managed]), each read under the lease's lock. It locks the set, so
+// it must not be called with the set or a lease's lock held.
+func (s *Set) SumManaged() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for l := range s.leases {
+		l.mu.Lock()
+		n += l.managed
+		l.mu.Unlock()
+	}
+	return n
 }
 
 // Reclaim takes the unused credit of every lease back into the limit and
@@ -152,7 +171,7 @@ func Open(budget any, mu sync.Locker) (*Lease, error) {
 
 // open adds a lease guarded by mu to s.
 func open(s *Set, mu sync.Locker) *Lease {
-	l := &Lease{set: s, mu: mu, sleepers: s.sleepers, grant: s.grant}
+	l := &Lease{set: s, mu: mu, sleepers: s.sleepers, grant: s.grant, pacer: s.pacer}
 	s.mu.Lock()
 	if s.leases == nil {
 		s.leases = make(map[*Lease]struct{})
@@ -175,6 +194,12 @@ type Lease struct {
 	// reservations made through the lease hold, never below zero.
 	credit, count, reserved, capacity int64
 	closed                            bool
+
+	pacer *pacing.Pacer
+	// managed is the bytes of the owner's live managed buffers, whether
+	// reserved through the lease or on the budget; pending, the net managed
+	// bytes allocated in the pacer's current epoch not yet added to it.
+	managed, pending int64
 }
 
 // TryReserve reserves size bytes for a buffer of the given capacity from
@@ -239,6 +264,47 @@ func (l *Lease) UnreserveN(n, size, capacity int64) {
 func (l *Lease) refuse(n, size, capacity int64) {
 	panic(fmt.Sprintf("lease: UnreserveN(%d, %d, %d) on a lease holding count %d, reserved %d, capacity %d (closed %t): "+
 		"returns what the lease does not hold", n, size, capacity, l.count, l.reserved, l.capacity, l.closed))
+}
+
+// Managed counts a buffer of size bytes that the garbage collector
+// releases if it is dropped (pacing), and returns the pacing epoch to hand
+// back with it to [Lease.Unmanaged]. If wait is true, the owner should call
+// [Lease.WaitCollection] once it has let go of its lock. It costs no atomic
+// operation but one per [pacing.Batch] bytes. The owner's lock must be
+// held.
+func (l *Lease) Managed(size int64) (epoch uint32, wait bool) {
+	l.managed += size
+	l.pending += size
+	if l.pending >= pacing.Batch {
+		wait = l.pacer.Add(l.pending)
+		l.pending = 0
+	}
+	return l.pacer.Epoch(), wait
+}
+
+// WaitCollection waits, if managed buffers are allocated faster than the
+// collector releases them, for the collection in flight to end, or for ctx
+// to end. The owner's lock must not be held.
+func (l *Lease) WaitCollection(ctx context.Context) { l.pacer.Wait(ctx) }
+
+// Unmanaged uncounts a buffer counted by [Lease.Managed] in epoch, released
+// by hand or, if byGC, by the collector. A buffer freed by hand in its own
+// epoch never waited for a collection and is taken off the pacer's count
+// of allocated bytes; one from an earlier epoch was live when the epoch
+// began and is taken off that. The owner's lock must be held.
+func (l *Lease) Unmanaged(size int64, epoch uint32, byGC bool) {
+	l.managed -= size
+	if epoch != l.pacer.Epoch() {
+		l.pacer.Gone(size)
+		return
+	}
+	if !byGC {
+		l.pending -= size
+		if l.pending <= -pacing.Batch {
+			l.pacer.Add(l.pending)
+			l.pending = 0
+		}
+	}
 }
 
 // Close hands what the lease holds to the budget and forgets the lease:

@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/offheap-go/offheap/internal/pacing"
 )
 
 // fakeBudget is a budget of max bytes of capacity that records what its
@@ -18,6 +21,8 @@ type fakeBudget struct {
 	set                       Set
 	sleepers                  atomic.Int32
 	takes, givebacks, folds   int
+	pacer                     *pacing.Pacer
+	collections               int // collections the pacer asked for
 }
 
 func (b *fakeBudget) Take(n int64) bool {
@@ -41,7 +46,8 @@ func (b *fakeBudget) Fold(count, reserved, capacity, credit int64) {
 
 func newFake(max, grant int64) *fakeBudget {
 	b := &fakeBudget{max: max}
-	b.set.Init(b, &b.sleepers, grant)
+	b.pacer = pacing.New(b.set.SumManaged, func() bool { b.collections++; return true }, func(context.Context) {})
+	b.set.Init(b, &b.sleepers, grant, b.pacer)
 	return b
 }
 
@@ -283,4 +289,78 @@ func TestClose(t *testing.T) {
 		}
 	}()
 	l.Unreserve(0, 0)
+}
+
+// TestManagedCounts follows the pacing counts of a lease: managed bytes
+// live, and net bytes handed to the pacer once per batch.
+func TestManagedCounts(t *testing.T) {
+	b := newFake(1<<30, 1<<20)
+	b.pacer.Set(100)
+	var mu sync.Mutex
+	l := open(&b.set, &mu)
+	defer l.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	const half = pacing.Batch / 2
+	e, wait := l.Managed(half)
+	if wait || l.managed != half || b.pacer.Allocated() != 0 {
+		t.Fatalf("half a batch: wait %t, managed %d, pacer allocated %d; want false, %d, 0", wait, l.managed, b.pacer.Allocated(), half)
+	}
+	if e != b.pacer.Epoch() {
+		t.Fatalf("Managed returned epoch %d, the pacer is in %d", e, b.pacer.Epoch())
+	}
+	l.Managed(half)
+	if l.pending != 0 || b.pacer.Allocated() != pacing.Batch {
+		t.Fatalf("a batch: pending %d, pacer allocated %d; want 0, %d", l.pending, b.pacer.Allocated(), pacing.Batch)
+	}
+	// Freed by hand in their epoch: off the pacer's count, a batch at a time.
+	l.Unmanaged(half, e, false)
+	if l.managed != half || l.pending != -half || b.pacer.Allocated() != pacing.Batch {
+		t.Fatalf("one freed: managed %d, pending %d, pacer allocated %d", l.managed, l.pending, b.pacer.Allocated())
+	}
+	l.Unmanaged(half, e, false)
+	if l.managed != 0 || l.pending != 0 || b.pacer.Allocated() != 0 {
+		t.Fatalf("both freed: managed %d, pending %d, pacer allocated %d; want 0, 0, 0", l.managed, l.pending, b.pacer.Allocated())
+	}
+	// Released by the collector: still dropped bytes the pacer counted.
+	l.Managed(pacing.Batch)
+	l.Unmanaged(pacing.Batch, e, true)
+	if l.managed != 0 || l.pending != 0 || b.pacer.Allocated() != pacing.Batch {
+		t.Fatalf("collected: managed %d, pending %d, pacer allocated %d; want 0, 0, %d", l.managed, l.pending, b.pacer.Allocated(), pacing.Batch)
+	}
+	// From an earlier epoch: counted live when this one began, gone now.
+	l.Managed(pacing.Batch)
+	l.Unmanaged(pacing.Batch, e-1, false)
+	if l.managed != 0 || b.pacer.Allocated() != 2*pacing.Batch {
+		t.Fatalf("earlier epoch: managed %d, pacer allocated %d; want 0, %d", l.managed, b.pacer.Allocated(), 2*pacing.Batch)
+	}
+	if b.collections != 0 {
+		t.Fatalf("%d collections below the goal", b.collections)
+	}
+}
+
+func TestSumManaged(t *testing.T) {
+	b := newFake(1<<30, 1<<20)
+	var mu1, mu2 sync.Mutex
+	l1, l2 := open(&b.set, &mu1), open(&b.set, &mu2)
+	mu1.Lock()
+	l1.Managed(100)
+	mu1.Unlock()
+	mu2.Lock()
+	l2.Managed(20)
+	mu2.Unlock()
+	if n := b.set.SumManaged(); n != 120 {
+		t.Fatalf("SumManaged = %d, want 120", n)
+	}
+	mu1.Lock()
+	l1.Unmanaged(100, 0, true)
+	mu1.Unlock()
+	l1.Close()
+	if n := b.set.SumManaged(); n != 20 {
+		t.Fatalf("SumManaged = %d after one lease's buffer went and it closed, want 20", n)
+	}
+	mu2.Lock()
+	l2.Unmanaged(20, 0, true)
+	mu2.Unlock()
+	l2.Close()
 }
