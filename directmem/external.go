@@ -35,14 +35,23 @@ type Pool struct {
 // poolShard is a part of a Pool's counts and idle anchors.
 type poolShard struct {
 	mu sync.Mutex
+	// pool is the Pool counting its buffers here; nil in unpooledAnchors.
+	pool *Pool
 	counts
 	anchors extAnchors
 	_       [stripe.Pad]byte // neighbours are written under other locks
 }
 
-func newPool(name string) *Pool {
+// newPool returns a pool, or with counted unset unpooledAnchors.
+func newPool(name string, counted bool) *Pool {
 	n := stripe.Count(runtime.GOMAXPROCS(0))
-	return &Pool{name: name, shards: make([]poolShard, n), mask: uint32(n - 1)}
+	p := &Pool{name: name, shards: make([]poolShard, n), mask: uint32(n - 1)}
+	if counted {
+		for i := range p.shards {
+			p.shards[i].pool = p
+		}
+	}
+	return p
 }
 
 // shard returns the shard the calling goroutine wraps in.
@@ -92,7 +101,7 @@ func NewPool(name string) *Pool {
 	if name == "" || name == poolDirect || slices.ContainsFunc(pools, func(p *Pool) bool { return p.name == name }) {
 		panic(fmt.Sprintf("directmem.NewPool: pool name %q is empty or in use", name))
 	}
-	p := newPool(name)
+	p := newPool(name, true)
 	pools = append(pools, p)
 	return p
 }
@@ -156,9 +165,8 @@ type wrapped struct {
 // or to the wrapped object holding both (Memory.Release must not refer to
 // the buffer, as its documentation says).
 type extRelease struct {
-	pool *Pool
-	// shard is where the buffer is counted (if pool is set) and where its
-	// anchor goes back to.
+	// shard is where the buffer is counted (if it is in a pool) and where
+	// its anchor goes back to.
 	shard          *poolShard
 	capacity, used int64
 	fn             func()
@@ -179,7 +187,7 @@ type extAnchors = idleAnchors[extRelease]
 // unpooledAnchors is where buffers of Wrap in no pool keep their idle
 // anchors. It is not a pool: nothing is counted in it, and Pools does not
 // list it.
-var unpooledAnchors = newPool("")
+var unpooledAnchors = newPool("", false)
 
 // anchorsOf returns the Pool whose shards keep the anchors of buffers of p.
 func anchorsOf(p *Pool) *Pool {
@@ -196,19 +204,40 @@ func newExtAnchor() *extAnchor { return cleanup.NewReusable(releaseWrapCollected
 // cleanup goroutine, which contains a panic of the release (RunFromGC).
 func releaseWrapCollected(r extRelease) { r.giveBack(false, nil) }
 
+// WrapWith is p.Wrap(m) with a zero T made in the same allocation as the
+// buffer, for the caller's own state of each buffer (package mapped's
+// Lease): one allocation instead of two on a path that makes buffers by the
+// million. The T keeps the buffer reachable, and the buffer and its views
+// keep the T. m.Release must not refer to the T, as it must not refer to
+// the buffer. A nil p is as for Pool.Wrap.
+func WrapWith[T any](p *Pool, m Memory) (*Buffer, *T) {
+	x := new(wrappedWith[T])
+	return wrapInto(&x.wrapped, p, m), &x.extra
+}
+
+// wrappedWith is a wrapped and a caller's T, in one object.
+type wrappedWith[T any] struct {
+	wrapped
+	extra T
+}
+
 func wrap(p *Pool, m Memory) *Buffer {
-	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
 	if p == nil && m.Release == nil {
 		// Nothing to count, track or release: a buffer and its owner.
 		o := &owner{}
 		if m.MayFault {
 			o.flags = flagMayFault
 		}
-		b := newBuffer(mem, o)
+		b := newBuffer(m.Bytes[:len(m.Bytes):len(m.Bytes)], o)
 		b.readOnly = m.ReadOnly
 		return b
 	}
-	x := new(wrapped)
+	return wrapInto(new(wrapped), p, m)
+}
+
+// wrapInto makes x, newly allocated, the buffer of Wrap over m.
+func wrapInto(x *wrapped, p *Pool, m Memory) *Buffer {
+	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
 	if m.MayFault {
 		x.own.flags = flagMayFault
 	}
@@ -217,7 +246,7 @@ func wrap(p *Pool, m Memory) *Buffer {
 		used = int64(len(mem))
 	}
 	r := &x.rel
-	r.pool, r.capacity, r.used, r.fn = p, int64(len(mem)), used, m.Release
+	r.capacity, r.used, r.fn = int64(len(mem)), used, m.Release
 	x.own.rel = x
 	s := anchorsOf(p).shard()
 	r.shard = s
@@ -257,7 +286,7 @@ func (r *extRelease) giveBack(byHand bool, an *extAnchor) {
 	}
 	s := r.shard
 	s.mu.Lock()
-	if r.pool != nil {
+	if s.pool != nil {
 		s.count--
 		s.capacity -= r.capacity
 		s.used -= r.used
