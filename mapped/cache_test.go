@@ -139,6 +139,7 @@ func TestCacheOptionsValidation(t *testing.T) {
 		{MaxBytes: -1},
 		{MaxBytes: 1 << 20, NumCounters: -1},
 		{MaxBytes: 1 << 20, BufferItems: -1},
+		{MaxBytes: 1 << 20, StatEvery: -time.Second},
 	} {
 		c, err := mapped.NewCache(opts)
 		if err == nil || c != nil {
@@ -155,6 +156,7 @@ func TestCacheOptionsValidation(t *testing.T) {
 	for _, opts := range []mapped.CacheOptions{
 		{MaxBytes: 1},
 		{MaxBytes: 1 << 30, NumCounters: 10, BufferItems: 1, SkipStat: true},
+		{MaxBytes: 1 << 20, StatEvery: time.Second},
 	} {
 		c := ctCache(t, opts)
 		if s := c.Stats(); s != (mapped.CacheStats{}) {
@@ -544,6 +546,108 @@ func TestCacheSkipStatServesStale(t *testing.T) {
 	// Without the stat, a missing file is found missing by the open.
 	if _, err := c.Acquire(path+".missing", mapped.ReadOnly, 0, 1); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("SkipStat, missing file: %v", err)
+	}
+	ctSettled(t, c, before)
+}
+
+// TestCacheStatEvery: the path's identity is trusted for StatEvery, so a
+// replaced file is served stale within it; Invalidate forgets the identity
+// (the next Acquire stats and maps the new file); and past StatEvery the
+// stat comes back on its own.
+func TestCacheStatEvery(t *testing.T) {
+	before := mapped.Stats().Count
+	path := ctFile(t, t.TempDir(), "f", ctPage, 30)
+	var stats atomic.Int64
+	old := mapped.SwapStat(func(p string) (fs.FileInfo, error) {
+		stats.Add(1)
+		return os.Stat(p)
+	})
+	t.Cleanup(func() { mapped.SwapStat(old) })
+
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, StatEvery: time.Hour})
+	ctHit(t, c, path, mapped.ReadOnly, 0, ctPage).Release()
+	n := stats.Load()
+	for range 10 {
+		ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage).Release()
+	}
+	if got := stats.Load(); got != n {
+		t.Errorf("%d stats for 10 acquires within StatEvery, want none", got-n)
+	}
+	ctReplace(t, path, ctPattern(ctPage, 31))
+	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 30)) {
+		t.Error("within StatEvery: want the stale mapping of the replaced file")
+	}
+	l.Release()
+	c.Invalidate(path)
+	l = ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 31)) {
+		t.Error("after Invalidate: want the new file")
+	}
+	l.Release()
+	if got := stats.Load(); got != n+1 {
+		t.Errorf("%d stats after Invalidate, want 1", got-n)
+	}
+	ctSettled(t, c, before)
+
+	// A StatEvery that has always passed by the next call stats every time.
+	c = ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, StatEvery: time.Nanosecond})
+	ctHit(t, c, path, mapped.ReadOnly, 0, ctPage).Release()
+	ctReplace(t, path, ctPattern(ctPage, 32))
+	l = ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 32)) {
+		t.Error("past StatEvery: want the new file")
+	}
+	l.Release()
+	ctSettled(t, c, before)
+}
+
+// TestCacheStatEveryInvalidateRace: a stat that began before Invalidate
+// and ends after it (it found the file that Invalidate is about) must not
+// leave its identity to be trusted: the next Acquire stats again.
+func TestCacheStatEveryInvalidateRace(t *testing.T) {
+	before := mapped.Stats().Count
+	path := ctFile(t, t.TempDir(), "f", ctPage, 33)
+	oldFI, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var stats atomic.Int64
+	old := mapped.SwapStat(func(p string) (fs.FileInfo, error) {
+		if stats.Add(1) == 1 {
+			// The first stat finds the old file, and ends only after it
+			// has been replaced and Invalidate has run.
+			close(entered)
+			<-release
+			return oldFI, nil
+		}
+		return os.Stat(p)
+	})
+	t.Cleanup(func() { mapped.SwapStat(old) })
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, StatEvery: time.Hour})
+	done := make(chan error, 1)
+	go func() {
+		l, err := c.Acquire(path, mapped.ReadOnly, 0, ctPage)
+		if err == nil {
+			l.Release()
+		}
+		done <- err
+	}()
+	<-entered
+	ctReplace(t, path, ctPattern(ctPage, 34))
+	c.Invalidate(path)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 34)) {
+		t.Error("after Invalidate: served the replaced file by an identity stat-ed before it")
+	}
+	l.Release()
+	if n := stats.Load(); n != 2 {
+		t.Errorf("%d stats, want 2", n)
 	}
 	ctSettled(t, c, before)
 }

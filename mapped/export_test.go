@@ -3,6 +3,7 @@
 package mapped
 
 import (
+	"io/fs"
 	"time"
 	"unsafe"
 )
@@ -21,5 +22,12 @@ func SwapMmap(f MmapFunc) (old MmapFunc) {
 // returns the function it called before.
 func SwapSleep(f func(time.Duration)) (old func(time.Duration)) {
 	old, sleep = sleep, f
+	return old
+}
+
+// SwapStat makes Cache call f instead of os.Stat to find a path's
+// identity and returns the function it called before.
+func SwapStat(f func(string) (fs.FileInfo, error)) (old func(string) (fs.FileInfo, error)) {
+	old, statPath = statPath, f
 	return old
 }
