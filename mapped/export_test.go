@@ -31,3 +31,10 @@ func SwapStat(f func(string) (fs.FileInfo, error)) (old func(string) (fs.FileInf
 	old, statPath = statPath, f
 	return old
 }
+
+// FrontLen returns how many entries the cache's front map holds.
+func (c *Cache) FrontLen() int {
+	n := 0
+	c.front.Range(func(_, _ any) bool { n++; return true })
+	return n
+}
