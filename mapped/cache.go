@@ -8,7 +8,6 @@ import (
 	"hash/maphash"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -441,8 +440,8 @@ type fileIdentity struct {
 	until    int64
 }
 
-// statPath is os.Stat; tests replace it.
-var statPath = os.Stat
+// statPath is fileID; tests replace it.
+var statPath = fileID
 
 // identity returns the device and inode of the file at path: from ids if
 // StatEvery allows, else from a stat.
@@ -456,12 +455,8 @@ func (c *Cache) identity(path string) (dev, ino uint64, err error) {
 		}
 	}
 	gen, start := c.idGen.Load(), c.now()
-	fi, err := statPath(path)
-	if err != nil {
+	if dev, ino, err = statPath(path); err != nil {
 		return 0, 0, err
-	}
-	if dev, ino, err = fileID(fi); err != nil {
-		return 0, 0, &fs.PathError{Op: "map", Path: path, Err: err}
 	}
 	if every > 0 {
 		c.remember(path, gen, &fileIdentity{dev: dev, ino: ino, until: start + every})

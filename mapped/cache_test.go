@@ -590,9 +590,10 @@ func TestCacheStatEvery(t *testing.T) {
 	before := mapped.Stats().Count
 	path := ctFile(t, t.TempDir(), "f", ctPage, 30)
 	var stats atomic.Int64
-	old := mapped.SwapStat(func(p string) (fs.FileInfo, error) {
+	var old mapped.StatFunc
+	old = mapped.SwapStat(func(p string) (dev, ino uint64, err error) {
 		stats.Add(1)
-		return os.Stat(p)
+		return old(p)
 	})
 	t.Cleanup(func() { mapped.SwapStat(old) })
 
@@ -640,21 +641,19 @@ func TestCacheStatEvery(t *testing.T) {
 func TestCacheStatEveryInvalidateRace(t *testing.T) {
 	before := mapped.Stats().Count
 	path := ctFile(t, t.TempDir(), "f", ctPage, 33)
-	oldFI, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	entered, release := make(chan struct{}), make(chan struct{})
 	var stats atomic.Int64
-	old := mapped.SwapStat(func(p string) (fs.FileInfo, error) {
+	var old mapped.StatFunc
+	old = mapped.SwapStat(func(p string) (dev, ino uint64, err error) {
 		if stats.Add(1) == 1 {
 			// The first stat finds the old file, and ends only after it
 			// has been replaced and Invalidate has run.
+			dev, ino, err = old(p)
 			close(entered)
 			<-release
-			return oldFI, nil
+			return dev, ino, err
 		}
-		return os.Stat(p)
+		return old(p)
 	})
 	t.Cleanup(func() { mapped.SwapStat(old) })
 	c := ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, StatEvery: time.Hour})

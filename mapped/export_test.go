@@ -3,7 +3,6 @@
 package mapped
 
 import (
-	"io/fs"
 	"time"
 	"unsafe"
 )
@@ -25,9 +24,12 @@ func SwapSleep(f func(time.Duration)) (old func(time.Duration)) {
 	return old
 }
 
-// SwapStat makes Cache call f instead of os.Stat to find a path's
-// identity and returns the function it called before.
-func SwapStat(f func(string) (fs.FileInfo, error)) (old func(string) (fs.FileInfo, error)) {
+// StatFunc is the type of the function Cache finds a path's identity with.
+type StatFunc = func(path string) (dev, ino uint64, err error)
+
+// SwapStat makes Cache call f instead of stat(2) to find a path's identity
+// and returns the function it called before.
+func SwapStat(f StatFunc) (old StatFunc) {
 	old, statPath = statPath, f
 	return old
 }
