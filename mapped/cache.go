@@ -58,7 +58,9 @@ type CacheOptions struct {
 // search index, a database's tables stay mapped across reads instead of
 // being mapped and unmapped each time. It is built on ristretto, whose
 // TinyLFU admission and cost-based eviction keep the mappings most worth
-// keeping within MaxBytes.
+// keeping within MaxBytes. The admission policy learns of a random eighth
+// of the accesses, not of each (a hit would otherwise write ristretto's
+// shared state), so its frequencies are estimated from that sample.
 //
 // Acquire returns a Lease on a mapping, mapping it on a miss. The cache
 // holds one reference to each mapping it keeps and each lease one more; a
@@ -504,9 +506,9 @@ func (c *Cache) forget(path string) {
 // now is the time since the cache was made, from the monotonic clock.
 func (c *Cache) now() int64 { return int64(time.Since(c.epoch)) }
 
-// keyHash is ristretto's key for a cache key. Two keys with one hash
-// share ristretto's slot: Acquire checks the entry's key, so the second
-// is a miss, and its mapping replaces the first's in the cache.
+// keyHash is ristretto's key (and front's) for a cache key. Two keys with
+// one hash share a slot: Acquire checks the entry's key, so the second is
+// a miss, and its mapping replaces the first's in the cache.
 func (c *Cache) keyHash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
 
 // Invalidate drops every mapping of the file at path that the cache holds
