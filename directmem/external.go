@@ -2,10 +2,12 @@ package directmem
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
 	"github.com/offheap-go/offheap/internal/cleanup"
+	"github.com/offheap-go/offheap/internal/stripe"
 )
 
 // Pool is a named pool of buffers over memory this package did not
@@ -22,11 +24,38 @@ import (
 // concurrent use.
 type Pool struct {
 	name string
-	mu   sync.Mutex
-	counts
-	// anchors are idle anchors of the pool's buffers, guarded by mu.
-	anchors extAnchors
+	// shards split the pool's counts and idle anchors, each under a lock
+	// of its own, so that goroutines wrapping and freeing at once do not
+	// all take one lock: a goroutine wraps in the shard of its stripe.Hint,
+	// and a buffer is uncounted in the shard it was counted in.
+	shards []poolShard
+	mask   uint32
 }
+
+// poolShard is a part of a Pool's counts and idle anchors.
+type poolShard struct {
+	mu sync.Mutex
+	// pool is the Pool counting its buffers here; nil in unpooledAnchors.
+	pool *Pool
+	counts
+	anchors extAnchors
+	_       [stripe.Pad]byte // neighbours are written under other locks
+}
+
+// newPool returns a pool, or with counted unset unpooledAnchors.
+func newPool(name string, counted bool) *Pool {
+	n := stripe.Count(runtime.GOMAXPROCS(0))
+	p := &Pool{name: name, shards: make([]poolShard, n), mask: uint32(n - 1)}
+	if counted {
+		for i := range p.shards {
+			p.shards[i].pool = p
+		}
+	}
+	return p
+}
+
+// shard returns the shard the calling goroutine wraps in.
+func (p *Pool) shard() *poolShard { return &p.shards[stripe.Hint()&p.mask] }
 
 // Memory describes memory given to Pool.Wrap.
 type Memory struct {
@@ -72,7 +101,7 @@ func NewPool(name string) *Pool {
 	if name == "" || name == poolDirect || slices.ContainsFunc(pools, func(p *Pool) bool { return p.name == name }) {
 		panic(fmt.Sprintf("directmem.NewPool: pool name %q is empty or in use", name))
 	}
-	p := &Pool{name: name}
+	p := newPool(name, true)
 	pools = append(pools, p)
 	return p
 }
@@ -81,11 +110,21 @@ func NewPool(name string) *Pool {
 func (p *Pool) Name() string { return p.name }
 
 // Stats returns the pool's statistics: the buffers of Wrap not yet
-// released, exact at the moment it is read.
+// released. It adds up the pool's shards one after another, as Stats does
+// the "direct" pool's: exact when no Wrap or release runs meanwhile, and
+// otherwise never negative and never counting a buffer that was not live
+// at some moment during the call.
 func (p *Pool) Stats() PoolStats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return PoolStats{Name: p.name, Count: p.count, TotalCapacity: p.capacity, MemoryUsed: p.used}
+	ps := PoolStats{Name: p.name}
+	for i := range p.shards {
+		s := &p.shards[i]
+		s.mu.Lock()
+		ps.Count += s.count
+		ps.TotalCapacity += s.capacity
+		ps.MemoryUsed += s.used
+		s.mu.Unlock()
+	}
+	return ps
 }
 
 // Wrap returns a buffer over m.Bytes, counted in the pool until it is
@@ -126,7 +165,9 @@ type wrapped struct {
 // or to the wrapped object holding both (Memory.Release must not refer to
 // the buffer, as its documentation says).
 type extRelease struct {
-	pool           *Pool
+	// shard is where the buffer is counted (if it is in a pool) and where
+	// its anchor goes back to.
+	shard          *poolShard
 	capacity, used int64
 	fn             func()
 	track          *allocRecord
@@ -138,19 +179,20 @@ type extRelease struct {
 // anchors.
 type extAnchor = cleanup.Reusable[extRelease]
 
-// extAnchors keeps idle anchors for reuse, guarded by its Pool's mu: each
-// Pool has its own, and buffers of Wrap in no pool share unpooledAnchors.
+// extAnchors keeps idle anchors for reuse, guarded by its poolShard's mu:
+// each Pool's shards have their own, and buffers of Wrap in no pool share
+// unpooledAnchors'.
 type extAnchors = idleAnchors[extRelease]
 
 // unpooledAnchors is where buffers of Wrap in no pool keep their idle
-// anchors, guarded by its mu. It is not a pool: nothing is counted in it,
-// and Pools does not list it.
-var unpooledAnchors Pool
+// anchors. It is not a pool: nothing is counted in it, and Pools does not
+// list it.
+var unpooledAnchors = newPool("", false)
 
-// anchorsOf returns the Pool whose mu and anchors serve buffers of p.
+// anchorsOf returns the Pool whose shards keep the anchors of buffers of p.
 func anchorsOf(p *Pool) *Pool {
 	if p == nil {
-		return &unpooledAnchors
+		return unpooledAnchors
 	}
 	return p
 }
@@ -162,19 +204,40 @@ func newExtAnchor() *extAnchor { return cleanup.NewReusable(releaseWrapCollected
 // cleanup goroutine, which contains a panic of the release (RunFromGC).
 func releaseWrapCollected(r extRelease) { r.giveBack(false, nil) }
 
+// WrapWith is p.Wrap(m) with a zero T made in the same allocation as the
+// buffer, for the caller's own state of each buffer (package mapped's
+// Lease): one allocation instead of two on a path that makes buffers by the
+// million. The T keeps the buffer reachable, and the buffer and its views
+// keep the T. m.Release must not refer to the T, as it must not refer to
+// the buffer. A nil p is as for Pool.Wrap.
+func WrapWith[T any](p *Pool, m Memory) (*Buffer, *T) {
+	x := new(wrappedWith[T])
+	return wrapInto(&x.wrapped, p, m), &x.extra
+}
+
+// wrappedWith is a wrapped and a caller's T, in one object.
+type wrappedWith[T any] struct {
+	wrapped
+	extra T
+}
+
 func wrap(p *Pool, m Memory) *Buffer {
-	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
 	if p == nil && m.Release == nil {
 		// Nothing to count, track or release: a buffer and its owner.
 		o := &owner{}
 		if m.MayFault {
 			o.flags = flagMayFault
 		}
-		b := newBuffer(mem, o)
+		b := newBuffer(m.Bytes[:len(m.Bytes):len(m.Bytes)], o)
 		b.readOnly = m.ReadOnly
 		return b
 	}
-	x := new(wrapped)
+	return wrapInto(new(wrapped), p, m)
+}
+
+// wrapInto makes x, newly allocated, the buffer of Wrap over m.
+func wrapInto(x *wrapped, p *Pool, m Memory) *Buffer {
+	mem := m.Bytes[:len(m.Bytes):len(m.Bytes)]
 	if m.MayFault {
 		x.own.flags = flagMayFault
 	}
@@ -183,15 +246,16 @@ func wrap(p *Pool, m Memory) *Buffer {
 		used = int64(len(mem))
 	}
 	r := &x.rel
-	r.pool, r.capacity, r.used, r.fn = p, int64(len(mem)), used, m.Release
+	r.capacity, r.used, r.fn = int64(len(mem)), used, m.Release
 	x.own.rel = x
-	ac := anchorsOf(p)
-	ac.mu.Lock()
+	s := anchorsOf(p).shard()
+	r.shard = s
+	s.mu.Lock()
 	if p != nil {
-		p.add(r.capacity, r.used)
+		s.add(r.capacity, r.used)
 	}
-	an := ac.anchors.take()
-	ac.mu.Unlock()
+	an := s.anchors.take()
+	s.mu.Unlock()
 	if p != nil {
 		r.track = track(&x.own, p.name, m.Detail, r.capacity, false)
 	}
@@ -220,16 +284,15 @@ func (r *extRelease) giveBack(byHand bool, an *extAnchor) {
 	if r.track != nil {
 		r.track.released(byHand)
 	}
-	p := r.pool
-	ac := anchorsOf(p)
-	ac.mu.Lock()
-	if p != nil {
-		p.count--
-		p.capacity -= r.capacity
-		p.used -= r.used
+	s := r.shard
+	s.mu.Lock()
+	if s.pool != nil {
+		s.count--
+		s.capacity -= r.capacity
+		s.used -= r.used
 	}
-	an = ac.anchors.keep(an)
-	ac.mu.Unlock()
+	an = s.anchors.keep(an)
+	s.mu.Unlock()
 	if an != nil {
 		an.Close() // the pool has enough idle anchors
 	}

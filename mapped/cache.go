@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
-	"os"
+	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
 
 	"github.com/offheap-go/offheap/directmem"
+	"github.com/offheap-go/offheap/internal/stripe"
 )
 
 // ErrClosed is returned by Acquire after the Cache is closed.
@@ -34,18 +37,30 @@ type CacheOptions struct {
 	// ristretto's advice.
 	BufferItems int64
 	// SkipStat lets Acquire trust that a cached path still names the same
-	// file, instead of checking with stat(2) (about a microsecond) on every
-	// call: the caller promises to call Invalidate whenever it replaces or
-	// truncates a file the cache may hold. Without it, a replaced file is
-	// never served from a stale mapping.
+	// file, instead of checking with stat(2) (one to a few microseconds) on
+	// every call: the caller promises to call Invalidate whenever it
+	// replaces or truncates a file the cache may hold. Without it (and
+	// without StatEvery), a replaced file is never served from a stale
+	// mapping.
 	SkipStat bool
+	// StatEvery, if positive, lets Acquire trust a path's identity (device
+	// and inode) for StatEvery from the start of the stat(2) that found it,
+	// instead of stat-ing on every call. A file replaced under the path may
+	// then be served from the replaced file's mappings until StatEvery has
+	// passed since the replacement, unless Invalidate is called with the
+	// same path string after the replacement: Invalidate forgets the
+	// path's identity, so an Acquire that begins after Invalidate returns
+	// stats the path again. SkipStat overrides it.
+	StatEvery time.Duration
 }
 
 // Cache pools file mappings: the hot segments of a message queue's log, a
 // search index, a database's tables stay mapped across reads instead of
 // being mapped and unmapped each time. It is built on ristretto, whose
 // TinyLFU admission and cost-based eviction keep the mappings most worth
-// keeping within MaxBytes.
+// keeping within MaxBytes. The admission policy learns of a random eighth
+// of the accesses, not of each (a hit would otherwise write ristretto's
+// shared state), so its frequencies are estimated from that sample.
 //
 // Acquire returns a Lease on a mapping, mapping it on a miss. The cache
 // holds one reference to each mapping it keeps and each lease one more; a
@@ -61,20 +76,72 @@ type Cache struct {
 	seed maphash.Seed
 	opts CacheOptions
 
+	// front is what a hit looks in: keyHash -> *entry, every entry from
+	// the moment its Set is offered to ristretto until ristretto lets it
+	// go (OnExit). ristretto's Get writes shared state (its store's
+	// RWMutex, its access buffers, a wake-up of its policy goroutine every
+	// 64 accesses); a sync.Map's Load writes nothing. The policy is told
+	// of a sample of the accesses instead (policySample).
+	front sync.Map
+
 	// mu quiesces ristretto's writers (Set, Del) before Close: a Set that
-	// races with ristretto's Close panics on its closed channel.
-	mu     sync.RWMutex
-	closed bool
-	// closing tells OnEvict that Close is emptying the cache: those are
-	// not evictions.
-	closing atomic.Bool
+	// races with ristretto's Close panics on its closed channel. Hits do
+	// not take it (every hit would write its reader count): those that
+	// tell the policy count themselves in flight in their stripe, which
+	// Close waits to drain.
+	mu sync.RWMutex
+	// closed is set by Close, under mu, before it waits for the hits in
+	// flight; it also tells OnEvict that Close is emptying the cache:
+	// those are not evictions.
+	closed atomic.Bool
+
+	// stripes hold what every hit writes, spread so that goroutines
+	// hitting at once do not write one cache line (stripe.Hint).
+	stripes []cacheStripe
+	mask    uint32
 
 	flightMu sync.Mutex
 	flights  map[string]*flight
 
-	hits, misses, evictions, rejections atomic.Int64
-	maps, unmaps, cachedBytes, leases   atomic.Int64
+	// ids remembers paths' identities for StatEvery: path -> *fileIdentity.
+	// A sync.Map, whose Load writes nothing shared. idMu orders the
+	// stores with Invalidate's forgetting: a stat that began before an
+	// Invalidate (idGen changed since) must not store what it found.
+	ids     sync.Map
+	idMu    sync.Mutex
+	idGen   atomic.Uint64
+	idCount int // paths stored in ids, about; guarded by idMu
+	idSwept int // idCount after the last sweep of expired identities
+	epoch   time.Time
+
+	misses, evictions, rejections atomic.Int64
+	maps, unmaps, cachedBytes     atomic.Int64
+	// missLeases counts the leases of misses, after their lease is counted
+	// in a stripe: Hits is the leases made less these.
+	missLeases atomic.Int64
 }
+
+// policySample is how many accesses, on average, the admission policy
+// learns of one of: a random one in policySample, hits and misses alike, is
+// passed to ristretto's Get. Its frequency sketch then estimates every key
+// from the same sample, which keeps their order, at an eighth of the cost.
+const policySample = 8
+
+// cacheStripe is a part of a Cache's hit path and counters.
+type cacheStripe struct {
+	// inflight counts the acquires of this stripe between their check of
+	// closed and the end of their ristretto Get.
+	inflight atomic.Int64
+	// leased and released count leases made and released: two monotonic
+	// counts rather than one that goes up and down, so that Stats, adding
+	// the stripes up while leases come and go, can read every release
+	// before any lease and never see fewer leases than releases.
+	leased, released atomic.Int64
+	_                [stripe.Pad]byte
+}
+
+// stripe returns the calling goroutine's stripe.
+func (c *Cache) stripe() *cacheStripe { return &c.stripes[stripe.Hint()&c.mask] }
 
 // CacheStats describes a Cache.
 type CacheStats struct {
@@ -95,8 +162,8 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	if opts.MaxBytes <= 0 {
 		return nil, fmt.Errorf("mapped: NewCache: MaxBytes %d is not positive", opts.MaxBytes)
 	}
-	if opts.NumCounters < 0 || opts.BufferItems < 0 {
-		return nil, fmt.Errorf("mapped: NewCache: negative NumCounters %d or BufferItems %d", opts.NumCounters, opts.BufferItems)
+	if opts.NumCounters < 0 || opts.BufferItems < 0 || opts.StatEvery < 0 {
+		return nil, fmt.Errorf("mapped: NewCache: negative NumCounters %d, BufferItems %d or StatEvery %v", opts.NumCounters, opts.BufferItems, opts.StatEvery)
 	}
 	if opts.NumCounters == 0 {
 		opts.NumCounters = max(10*(opts.MaxBytes/(64<<10)), 1000)
@@ -104,7 +171,12 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	if opts.BufferItems == 0 {
 		opts.BufferItems = 64
 	}
-	c := &Cache{opts: opts, seed: maphash.MakeSeed(), flights: make(map[string]*flight)}
+	n := stripe.Count(runtime.GOMAXPROCS(0))
+	c := &Cache{
+		opts: opts, seed: maphash.MakeSeed(), flights: make(map[string]*flight),
+		stripes: make([]cacheStripe, n), mask: uint32(n - 1),
+		epoch: time.Now(),
+	}
 	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		NumCounters:        opts.NumCounters,
 		MaxCost:            opts.MaxBytes,
@@ -114,7 +186,7 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		// itself, which a hit checks.
 		KeyToHash: func(h uint64) (uint64, uint64) { return h, 0 },
 		OnEvict: func(it *ristretto.Item[*entry]) {
-			if it != nil && it.Value != nil && !c.closing.Load() {
+			if it != nil && it.Value != nil && !c.closed.Load() {
 				c.evictions.Add(1)
 			}
 		},
@@ -124,9 +196,12 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 			}
 		},
 		// Every way out of the cache ends here; ristretto also calls it
-		// with the zero value (a Del of an absent key).
+		// with the zero value (a Del of an absent key). The entry leaves
+		// front first: a hit that finds it still may take a reference
+		// until the last one goes, never after (entry.ref).
 		OnExit: func(e *entry) {
 			if e != nil {
+				c.front.CompareAndDelete(e.hash, e)
 				c.cachedBytes.Add(-e.size)
 				e.unref()
 			}
@@ -205,7 +280,7 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	}
 	// Before the stat, a closed cache is the error; without one, key
 	// cannot fail, and the check under the lock below is enough.
-	if !c.opts.SkipStat && c.isClosed() {
+	if !c.opts.SkipStat && c.closed.Load() {
 		return nil, ErrClosed
 	}
 	// The key is made in a buffer on the stack (unless the path is long):
@@ -217,26 +292,39 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 		return nil, err
 	}
 	h := c.keyHash(kbytes)
-	// The Get runs under the read lock too: it may push to ristretto's
-	// policy, whose Close closes the channel that push sends on.
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
+	st := c.stripe()
+	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	e, ok := c.rc.Get(h)
-	hit := ok && e != nil && e.key == string(kbytes) && e.ref()
-	c.mu.RUnlock()
-	if hit {
-		c.hits.Add(1)
-		return c.newLease(e), nil
+	if rand.Uint32()%policySample == 0 {
+		// The Get must not run during ristretto's Close: it may push to
+		// the policy, whose Close closes the channel that push sends on.
+		// Counted in flight before it checks closed, an acquire either
+		// sees closed or is seen by Close, which waits for it (Go's
+		// atomics are sequentially consistent).
+		st.inflight.Add(1)
+		if c.closed.Load() {
+			st.inflight.Add(-1)
+			return nil, ErrClosed
+		}
+		c.rc.Get(h)
+		st.inflight.Add(-1)
+	}
+	// A hit racing with Close may still lease a mapping that Close is
+	// letting go: ref refuses only a count that reached zero.
+	if v, ok := c.front.Load(h); ok {
+		if e := v.(*entry); e.key == string(kbytes) && e.ref() {
+			return c.newLease(e, st), nil
+		}
 	}
 	c.misses.Add(1)
-	e, err = c.mapOnce(ctx, string(kbytes), h, path, mode, offset, size)
+	e, err := c.mapOnce(ctx, string(kbytes), h, path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
-	return c.newLease(e), nil
+	l := c.newLease(e, st)
+	c.missLeases.Add(1)
+	return l, nil
 }
 
 // mapOnce maps a missed key, or waits for the goroutine already mapping
@@ -292,7 +380,7 @@ func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, s
 	e := &entry{key: key, hash: h, path: path, size: size, buf: buf, c: c}
 	e.leaseDetail = "lease on " + buf.m.detail
 	e.release = func() {
-		c.leases.Add(-1)
+		c.stripe().released.Add(1)
 		e.unref()
 	}
 	e.refs.Store(2) // the caller's and the cache's
@@ -300,12 +388,20 @@ func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, s
 	// subtract it, before Set returns.
 	c.cachedBytes.Add(size)
 	c.mu.RLock()
-	admitted := !c.closed && c.rc.Set(h, e, max(size, 1))
-	if admitted {
-		// ristretto applies the Set on its own goroutine: wait for it, so
-		// that a miss of this key after the flight ends finds the mapping
-		// (or its rejection) instead of mapping the file again.
-		c.rc.Wait()
+	admitted := false
+	if !c.closed.Load() {
+		// In front before the Set, so that a miss of this key after the
+		// flight ends finds it while ristretto has yet to apply the Set
+		// (on its own goroutine), instead of mapping the file again; and
+		// so that the one Set of a key ristretto has not let go is this.
+		c.front.Store(h, e)
+		if admitted = c.rc.Set(h, e, max(size, 1)); !admitted {
+			c.front.CompareAndDelete(h, e)
+		} else {
+			// Wait for ristretto to decide: misses faster than its
+			// goroutine would otherwise hold mappings past MaxBytes.
+			c.rc.Wait()
+		}
 	}
 	c.mu.RUnlock()
 	if !admitted {
@@ -323,12 +419,9 @@ func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, s
 func (c *Cache) key(b []byte, path string, mode Mode, offset, size int64) ([]byte, error) {
 	var dev, ino uint64
 	if !c.opts.SkipStat {
-		fi, err := os.Stat(path)
-		if err != nil {
+		var err error
+		if dev, ino, err = c.identity(path); err != nil {
 			return nil, err
-		}
-		if dev, ino, err = fileID(fi); err != nil {
-			return nil, &fs.PathError{Op: "map", Path: path, Err: err}
 		}
 	}
 	b = binary.AppendUvarint(b, dev)
@@ -342,46 +435,127 @@ func (c *Cache) key(b []byte, path string, mode Mode, offset, size int64) ([]byt
 	return b, nil
 }
 
-// keyHash is ristretto's key for a cache key. Two keys with one hash
-// share ristretto's slot: Acquire checks the entry's key, so the second
-// is a miss, and its mapping replaces the first's in the cache.
-func (c *Cache) keyHash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
-
-func (c *Cache) isClosed() bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.closed
+// fileIdentity is a path's identity as a stat found it, trusted until
+// until (nanoseconds since Cache.epoch).
+type fileIdentity struct {
+	dev, ino uint64
+	until    int64
 }
 
-// Invalidate drops every mapping of the file at path that the cache holds
-// (after the file was rewritten, say). Leases keep theirs until released.
-func (c *Cache) Invalidate(path string) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
+// statPath is fileID; tests replace it.
+var statPath = fileID
+
+// identity returns the device and inode of the file at path: from ids if
+// StatEvery allows, else from a stat.
+func (c *Cache) identity(path string) (dev, ino uint64, err error) {
+	every := int64(c.opts.StatEvery)
+	if every > 0 {
+		if v, ok := c.ids.Load(path); ok {
+			if id := v.(*fileIdentity); c.now() < id.until {
+				return id.dev, id.ino, nil
+			}
+		}
+	}
+	gen, start := c.idGen.Load(), c.now()
+	if dev, ino, err = statPath(path); err != nil {
+		return 0, 0, err
+	}
+	if every > 0 {
+		c.remember(path, gen, &fileIdentity{dev: dev, ino: ino, until: start + every})
+	}
+	return dev, ino, nil
+}
+
+// remember stores a path's identity unless Invalidate ran since gen.
+func (c *Cache) remember(path string, gen uint64, id *fileIdentity) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	if c.idGen.Load() != gen {
 		return
 	}
-	c.rc.Wait() // Sets still in ristretto's buffers become visible
-	var keys []uint64
-	c.rc.IterValues(func(e *entry) bool {
-		if e != nil && e.path == path {
-			keys = append(keys, e.hash)
-		}
-		return false
-	})
-	for _, k := range keys {
-		c.rc.Del(k)
+	if _, loaded := c.ids.Swap(path, id); loaded {
+		return
 	}
+	// A new path: paths come and go (a log's segments), so expired
+	// identities are swept whenever the map has doubled.
+	if c.idCount++; c.idCount > 2*c.idSwept+1024 {
+		now, n := c.now(), 0
+		c.ids.Range(func(k, v any) bool {
+			if v.(*fileIdentity).until <= now {
+				c.ids.Delete(k)
+			} else {
+				n++
+			}
+			return true
+		})
+		c.idCount, c.idSwept = n, n
+	}
+}
+
+// forget drops a path's identity, and makes stats in flight not store
+// theirs: the next Acquire of the path stats it.
+func (c *Cache) forget(path string) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	c.idGen.Add(1)
+	if _, loaded := c.ids.LoadAndDelete(path); loaded {
+		c.idCount--
+	}
+}
+
+// now is the time since the cache was made, from the monotonic clock.
+func (c *Cache) now() int64 { return int64(time.Since(c.epoch)) }
+
+// keyHash is ristretto's key (and front's) for a cache key. Two keys with
+// one hash share a slot: Acquire checks the entry's key, so the second is
+// a miss, and its mapping replaces the first's in the cache.
+func (c *Cache) keyHash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
+
+// Invalidate drops every mapping of the file at path that the cache holds
+// (after the file was rewritten, say), and with StatEvery the identity it
+// remembers for path. Leases keep theirs until released.
+func (c *Cache) Invalidate(path string) {
+	if c.opts.StatEvery > 0 && !c.opts.SkipStat {
+		c.forget(path)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed.Load() {
+		return
+	}
+	// front holds every entry ristretto has or is yet to apply the Set
+	// of; a Del is applied after the Set it follows.
+	c.front.Range(func(_, v any) bool {
+		if e := v.(*entry); e.path == path {
+			c.rc.Del(e.hash)
+		}
+		return true
+	})
+	// The Dels of entries whose Set was still in ristretto's buffers are
+	// applied on its goroutine: once they are, OnExit has taken them out
+	// of front, and no later Acquire finds them.
+	c.rc.Wait()
 }
 
 // Stats returns the cache's counters.
 func (c *Cache) Stats() CacheStats {
 	// Unmaps first: every unmap follows its map, so a Stats taken while
 	// mappings come and go never shows more unmaps than maps.
+	// Likewise releases before leases.
 	unmaps := c.unmaps.Load()
+	// And misses' leases before all leases (each is counted in both, in
+	// the other order), so that Hits is never negative.
+	var released, leased int64
+	for i := range c.stripes {
+		released += c.stripes[i].released.Load()
+	}
+	missLeases := c.missLeases.Load()
+	for i := range c.stripes {
+		leased += c.stripes[i].leased.Load()
+	}
 	return CacheStats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(),
-		MappedBytes: c.cachedBytes.Load(), LiveLeases: c.leases.Load(),
+		Hits: leased - missLeases, Misses: c.misses.Load(),
+		MappedBytes: c.cachedBytes.Load(), LiveLeases: leased - released,
 		Evictions: c.evictions.Load(), Rejections: c.rejections.Load(),
 		Maps: c.maps.Load(), Unmaps: unmaps,
 	}
@@ -393,12 +567,18 @@ func (c *Cache) Stats() CacheStats {
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Load() {
 		return nil
 	}
-	c.closed = true
-	c.closing.Store(true)
-	c.rc.Close() // clears: OnExit for every mapping held
+	c.closed.Store(true)
+	// Hits that counted themselves in flight before closed was set are
+	// a Get away from done.
+	for i := range c.stripes {
+		for c.stripes[i].inflight.Load() != 0 {
+			runtime.Gosched()
+		}
+	}
+	c.rc.Close() // clears: OnExit for every mapping held, out of front too
 	return nil
 }
 
@@ -415,17 +595,19 @@ type Lease struct {
 	buf *Buffer
 }
 
-// leaseAlloc is a Lease and its Buffer in one allocation.
+// leaseAlloc is a Lease and its Buffer, made with the directmem buffer.
 type leaseAlloc struct {
 	l Lease
 	b Buffer
 }
 
-// newLease makes a lease on e, whose reference the caller has taken for it.
-func (c *Cache) newLease(e *entry) *Lease {
+// newLease makes a lease on e, whose reference the caller has taken for
+// it, counted in the caller's stripe.
+func (c *Cache) newLease(e *entry, st *cacheStripe) *Lease {
 	root := e.buf
-	c.leases.Add(1)
-	db := leasePool.Wrap(directmem.Memory{
+	st.leased.Add(1)
+	// The lease, its Buffer and the directmem buffer are one allocation.
+	db, x := directmem.WrapWith[leaseAlloc](leasePool, directmem.Memory{
 		Bytes: root.m.mem[root.off:],
 		// The release must not refer to the lease's buffer: it holds the
 		// entry, which holds only the mapping.
@@ -434,7 +616,7 @@ func (c *Cache) newLease(e *entry) *Lease {
 		ReadOnly: root.m.mode == ReadOnly,
 		Detail:   e.leaseDetail,
 	})
-	x := &leaseAlloc{b: Buffer{Buffer: db, m: root.m, off: root.off}}
+	x.b = Buffer{Buffer: db, m: root.m, off: root.off}
 	x.l.buf = &x.b
 	return &x.l
 }

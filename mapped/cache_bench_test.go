@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/offheap-go/offheap/directmem"
 	"github.com/offheap-go/offheap/mapped"
@@ -22,54 +24,62 @@ func ctBenchUntracked(b *testing.B) {
 	b.Cleanup(func() { directmem.SetLeakDetection(prev) })
 }
 
-// BenchmarkCacheAcquire is Acquire + Release: on a hit, with and without
-// SkipStat (the stat(2) of every Acquire), from one goroutine and from
-// many (RunParallel: GOMAXPROCS goroutines; run with -cpu 1,2 to see it
-// scale), and on a miss (a cache with room for one mapping, 1,000 keys
-// in turn: each Acquire maps and each Release, or the next Acquire's
-// eviction, unmaps).
+// ctBenchModes are the ways a cache checks a path's identity: stat(2) on
+// every Acquire (the default), at most once a second (StatEvery), never
+// (SkipStat).
+var ctBenchModes = []struct {
+	name string
+	opts mapped.CacheOptions
+}{
+	{"stat", mapped.CacheOptions{}},
+	{"statevery", mapped.CacheOptions{StatEvery: time.Second}},
+	{"skipstat", mapped.CacheOptions{SkipStat: true}},
+}
+
+// BenchmarkCacheAcquire is Acquire + Release: on a hit, for each way of
+// checking identity (ctBenchModes), from one goroutine (1g) and from two
+// at once, on one mapping (2g-samekey: both take references on one entry)
+// and on a mapping each (2g); ns/op is wall time over the acquires of all
+// goroutines, so scaling shows as a lower figure on 2g than on 1g. And on a
+// miss (a cache with room for one mapping, 1,000 keys in turn: each
+// Acquire maps and each Release, or the next Acquire's eviction, unmaps).
 func BenchmarkCacheAcquire(b *testing.B) {
 	ctBenchUntracked(b)
 	dir := b.TempDir()
 	const seg = 64 << 10
-	path := ctFile(b, dir, "seg", seg, 1)
-	for _, skip := range []bool{false, true} {
-		name := "stat"
-		if skip {
-			name = "skipstat"
-		}
-		b.Run("hit/"+name, func(b *testing.B) {
-			c := ctCache(b, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: skip})
-			ctHit(b, c, path, mapped.ReadOnly, 0, seg).Release()
-			before := c.Stats()
-			for b.Loop() {
-				l, err := c.Acquire(path, mapped.ReadOnly, 0, seg)
-				if err != nil {
-					b.Fatal(err)
+	paths := []string{ctFile(b, dir, "seg0", seg, 1), ctFile(b, dir, "seg1", seg, 2)}
+	for _, mode := range ctBenchModes {
+		for _, par := range []struct {
+			name       string
+			goroutines int
+			sameKey    bool
+		}{{"1g", 1, true}, {"2g-samekey", 2, true}, {"2g", 2, false}} {
+			b.Run("hit/"+mode.name+"/"+par.name, func(b *testing.B) {
+				opts := mode.opts
+				opts.MaxBytes = 1 << 20
+				c := ctCache(b, opts)
+				for _, p := range paths {
+					ctHit(b, c, p, mapped.ReadOnly, 0, seg).Release()
 				}
-				l.Release()
-			}
-			ctBenchHitRate(b, c, before)
-			c.Close()
-		})
-		b.Run("hit-parallel/"+name, func(b *testing.B) {
-			c := ctCache(b, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: skip})
-			ctHit(b, c, path, mapped.ReadOnly, 0, seg).Release()
-			before := c.Stats()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					l, err := c.Acquire(path, mapped.ReadOnly, 0, seg)
-					if err != nil {
-						b.Error(err)
-						return
+				before := c.Stats()
+				ctParallel(b, par.goroutines, func(g, n int) {
+					p := paths[0]
+					if !par.sameKey {
+						p = paths[g]
 					}
-					l.Release()
-				}
+					for range n {
+						l, err := c.Acquire(p, mapped.ReadOnly, 0, seg)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						l.Release()
+					}
+				})
+				ctBenchHitRate(b, c, before)
+				c.Close()
 			})
-			ctBenchHitRate(b, c, before)
-			c.Close()
-		})
+		}
 	}
 	b.Run("miss", func(b *testing.B) {
 		const keys = 1000
@@ -90,6 +100,26 @@ func BenchmarkCacheAcquire(b *testing.B) {
 	})
 }
 
+// ctParallel runs b.N iterations of work split over goroutines goroutines
+// (work(g, n) runs n of them as goroutine g) and times them all.
+func ctParallel(b *testing.B, goroutines int, work func(g, n int)) {
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for g := range goroutines {
+		n := b.N / goroutines
+		if g < b.N%goroutines {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(g, n)
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+}
+
 // ctBenchHitRate reports the hit ratio of the acquires made since the
 // stats were before (the timed ones, not the warm-up's).
 func ctBenchHitRate(b *testing.B, c *mapped.Cache, before mapped.CacheStats) {
@@ -100,7 +130,7 @@ func ctBenchHitRate(b *testing.B, c *mapped.Cache, before mapped.CacheStats) {
 
 // BenchmarkCacheSegmentRead reads 4 KiB at a random offset of one of 1,000
 // segment files of 64 KiB (64 MiB in all, in the page cache): through a
-// Cache holding every segment (with and without SkipStat), by mapping the
+// Cache holding every segment (each of ctBenchModes), by mapping the
 // segment for each read (MapFile, GetBytesAt, Free), and with
 // os.File.ReadAt on files kept open.
 func BenchmarkCacheSegmentRead(b *testing.B) {
@@ -123,13 +153,11 @@ func BenchmarkCacheSegmentRead(b *testing.B) {
 	}
 	dst := make([]byte, read)
 
-	for _, skip := range []bool{false, true} {
-		name := "cache-stat"
-		if skip {
-			name = "cache-skipstat"
-		}
-		b.Run(name, func(b *testing.B) {
-			c := ctCache(b, mapped.CacheOptions{MaxBytes: 2 * segs * seg, SkipStat: skip})
+	for _, mode := range ctBenchModes {
+		b.Run("cache-"+mode.name, func(b *testing.B) {
+			opts := mode.opts
+			opts.MaxBytes = 2 * segs * seg
+			c := ctCache(b, opts)
 			for _, p := range paths { // warm: every segment mapped and cached
 				ctAcquire(b, c, p, mapped.ReadOnly, 0, seg).Release()
 			}

@@ -23,3 +23,20 @@ func SwapSleep(f func(time.Duration)) (old func(time.Duration)) {
 	old, sleep = sleep, f
 	return old
 }
+
+// StatFunc is the type of the function Cache finds a path's identity with.
+type StatFunc = func(path string) (dev, ino uint64, err error)
+
+// SwapStat makes Cache call f instead of stat(2) to find a path's identity
+// and returns the function it called before.
+func SwapStat(f StatFunc) (old StatFunc) {
+	old, statPath = statPath, f
+	return old
+}
+
+// FrontLen returns how many entries the cache's front map holds.
+func (c *Cache) FrontLen() int {
+	n := 0
+	c.front.Range(func(_, _ any) bool { n++; return true })
+	return n
+}

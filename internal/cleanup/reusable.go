@@ -92,7 +92,7 @@ func (r *Reusable[A]) Arm(arg A) {
 	}
 	r.rec.arg = arg
 	r.rec.state = reusableArmed
-	stats.registered.Add(1)
+	CountRegistered()
 }
 
 // Disarm withdraws the garbage collector's claim on the argument of the last
@@ -107,7 +107,7 @@ func (r *Reusable[A]) Disarm() bool {
 	r.rec.state = reusableIdle
 	var zero A
 	r.rec.arg = zero // let go of what the argument refers to while idle
-	stats.cleanedExplicitly.Add(1)
+	CountCleanedExplicitly()
 	return true
 }
 

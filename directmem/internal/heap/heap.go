@@ -47,10 +47,10 @@
 package heap
 
 import (
-	"math/bits"
 	"runtime"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/offheap-go/offheap/internal/stripe"
 )
 
 // Heap is a set of shards and what they share: the bounds on idle memory
@@ -80,8 +80,7 @@ type Heap struct {
 // power of two between 4 and 64: enough that goroutines spread by Hint
 // seldom share one.
 func New(procs int) *Heap {
-	n := 1 << bits.Len(uint(max(4*procs, 4)-1))
-	n = min(n, 64)
+	n := stripe.Count(procs)
 	h := &Heap{shards: make([]*Shard, n), mask: uint32(n - 1)}
 	h.maxEmptySlabBytes.Store(defaultMaxEmptySlabBytes)
 	for i := range h.shards {
@@ -99,20 +98,9 @@ func (h *Heap) Shard(i int) *Shard { return h.shards[i] }
 // ShardFor returns the shard a goroutine with the given Hint allocates from.
 func (h *Heap) ShardFor(hint uint32) *Shard { return h.shards[hint&h.mask] }
 
-// Hint returns a number that is the same for calls from one goroutine at
-// the same depth and differs between goroutines: a cheap stand-in for "the
-// current P", which Go does not expose. It hashes the address of a local
-// variable, that is, a place on the calling goroutine's stack; distinct
-// goroutines have disjoint stacks of at least 2 KiB. It is only a hint: a
-// stack that grows and moves changes the answer, and two goroutines may
-// share a shard; neither affects correctness.
-func Hint() uint32 {
-	var x byte
-	// Converting the pointer to an integer at once lets x stay on the
-	// stack; the integer is hashed and never turned back into a pointer.
-	p := uint64(uintptr(unsafe.Pointer(&x)))
-	return uint32((p >> 11) * 0x9E3779B97F4A7C15 >> 40)
-}
+// Hint returns the calling goroutine's stripe hint (stripe.Hint): a cheap
+// stand-in for "the current P" that picks its shard.
+func Hint() uint32 { return stripe.Hint() }
 
 // Block says where an allocation's memory came from, for giving it back.
 // The zero Block is the memory of capacity 0: nothing.

@@ -1,0 +1,39 @@
+package directmem_test
+
+import (
+	"testing"
+
+	"github.com/offheap-go/offheap/directmem"
+)
+
+// wrapBenchPool is made once per process: pool names are process-wide.
+var wrapBenchPool = directmem.NewPool("wrap-bench")
+
+// BenchmarkPoolWrap is Pool.Wrap + Free of memory that may fault, as
+// package mapped makes a lease on a cached mapping: Wrap alone, and
+// WrapWith with 32 bytes of the caller's own in the same allocation. Leak
+// detection is off, its production default. Run with -cpu 1,2: RunParallel.
+func BenchmarkPoolWrap(b *testing.B) {
+	prev := directmem.LeakDetection()
+	directmem.SetLeakDetection(directmem.LeakDisabled)
+	b.Cleanup(func() { directmem.SetLeakDetection(prev) })
+	mem := make([]byte, 4096)
+	rel := func() {}
+	m := directmem.Memory{Bytes: mem, Release: rel, MayFault: true, ReadOnly: true, Detail: "bench"}
+	b.Run("Wrap", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				wrapBenchPool.Wrap(m).Free()
+			}
+		})
+	})
+	b.Run("WrapWith", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				buf, x := directmem.WrapWith[[4]uintptr](wrapBenchPool, m)
+				x[0] = 1
+				buf.Free()
+			}
+		})
+	})
+}
