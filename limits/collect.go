@@ -93,6 +93,7 @@ func (b *Budget) startCollectionLocked() chan struct{} {
 	done := make(chan struct{})
 	b.gcDone = done
 	b.gcGen++
+	b.pacer.CollectionStarting()
 	gc := b.hooks.gc
 	if gc == nil {
 		gc = runtime.GC

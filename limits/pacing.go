@@ -21,27 +21,27 @@ func newPacer(b *Budget) *pacing.Pacer {
 	return pacing.New(b.leases.SumManaged, func() bool { return b.collectInBackground(&b.pacedGCs) }, b.awaitCollection)
 }
 
-// awaitCollection waits until the collection in flight ends, starting one
-// (a paced one) if none is, and the releases it queued have run (unless
-// they stall), or until ctx ends. Without the second wait, memory the
-// collection found dropped waits in the cleanup queue instead, and a
-// goroutine that allocates faster than the releases run piles it up.
+// awaitCollection waits until the collection in flight, if any, ends and
+// the releases queued so far have run (unless they stall), or until ctx
+// ends. Without the second wait, memory a collection found dropped waits
+// in the cleanup queue instead, and a goroutine that allocates faster than
+// the releases run piles it up. It starts no collection: pacing started
+// one when its count passed the goal.
 func (b *Budget) awaitCollection(ctx context.Context) {
 	b.gcMu.Lock()
 	done := b.gcDone
-	if done == nil {
-		b.pacedGCs.Add(1)
-		done = b.startCollectionLocked()
-	}
 	b.gcMu.Unlock()
-	if h := b.hooks.gcJoined; h != nil {
-		h()
+	if done != nil {
+		if h := b.hooks.gcJoined; h != nil {
+			h()
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
 	}
-	select {
-	case <-done:
-		_, _ = b.waitForProgress(ctx)
-	case <-ctx.Done():
-	}
+	_, _ = b.waitForProgress(ctx)
 }
 
 // SetGCPercent sets how the budget paces garbage collections on the

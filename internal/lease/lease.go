@@ -294,6 +294,9 @@ func (l *Lease) WaitCollection(ctx context.Context) { l.pacer.Wait(ctx) }
 // began and is taken off that. The owner's lock must be held.
 func (l *Lease) Unmanaged(size int64, epoch uint32, byGC bool) {
 	l.managed -= size
+	if byGC {
+		l.pacer.Collected(size)
+	}
 	if epoch != l.pacer.Epoch() {
 		l.pacer.Gone(size)
 		return

@@ -68,6 +68,15 @@ type Pacer struct {
 	// triggered is epoch+1 once this epoch's collection has been asked
 	// for, so that one epoch asks once.
 	triggered atomic.Uint32
+	// atStart is allocated when the budget's collection started in this
+	// epoch, or -1 if none did: what was allocated after the start
+	// survives that collection (the collector marks new objects live), so
+	// it is carried into the next epoch's count.
+	atStart atomic.Int64
+	// collected counts the managed bytes the collector has released, ever;
+	// the ended epoch's garbage is released once it reaches garbageMark.
+	// Until then that garbage still waits, in the cleanup queue.
+	collected, garbageMark atomic.Int64
 	// watching is set once the sentinel chain runs (it starts with the
 	// first bytes added).
 	watching atomic.Bool
@@ -87,6 +96,7 @@ type Pacer struct {
 // collection in flight, starting one if none is, or for ctx to end.
 func New(sumLive func() int64, collect func() bool, await func(context.Context)) *Pacer {
 	p := &Pacer{setting: FollowGOGC, sumLive: sumLive, collect: collect, await: await}
+	p.atStart.Store(-1)
 	c, pct := readRuntime()
 	p.cycles = c
 	p.epoch.Store(uint32(c))
@@ -147,7 +157,8 @@ func (p *Pacer) Goal() int64 {
 
 // Add adds n net managed bytes (negative for buffers freed by hand) from a
 // lease, and starts this epoch's collection if they pass the goal. It
-// reports whether they have passed twice the goal: the collection is not
+// reports whether they, with the garbage of the last cycle still waiting
+// for its cleanups, have passed twice the goal: the collection is not
 // keeping up, and the allocating goroutine should wait for it
 // ([Pacer.Wait]) before it allocates more, as the runtime makes a goroutine
 // that allocates faster than the collector marks assist it.
@@ -166,13 +177,24 @@ func (p *Pacer) Add(n int64) (over bool) {
 	if a >= goal {
 		p.trigger()
 	}
-	return a/2 >= goal
+	return p.overdue(a, goal)
 }
+
+// overdue reports whether a allocated bytes and the ended epoch's garbage
+// not released yet are twice the goal or more: the memory waiting for the
+// collector is not keeping to the goal.
+func (p *Pacer) overdue(a, goal int64) bool {
+	unreleased := max(p.garbageMark.Load()-p.collected.Load(), 0)
+	return (a+unreleased)/2 >= goal
+}
+
+// Collected counts size bytes of a managed buffer the collector released.
+func (p *Pacer) Collected(size int64) { p.collected.Add(size) }
 
 // Wait waits until the collection in flight, if any, has ended, or ctx
 // has: what a goroutine does when Add reports the goal passed twice over.
 func (p *Pacer) Wait(ctx context.Context) {
-	if g := p.Goal(); g == 0 || p.allocated.Load()/2 < g {
+	if g := p.Goal(); g == 0 || !p.overdue(p.allocated.Load(), g) {
 		return
 	}
 	p.await(ctx)
@@ -216,14 +238,26 @@ func (p *Pacer) CycleEnded() {
 	// released yet (the cleanups run after the cycle), and what it dropped
 	// while the cycle marked survives until the next one. A live set that
 	// really grew is counted one cycle late.
-	live := max(p.sumLive()-p.allocated.Load(), 0)
+	allocated := p.allocated.Load()
+	live := max(p.sumLive()-allocated, 0)
+	carried := int64(0)
+	if at := p.atStart.Swap(-1); at >= 0 {
+		carried = max(allocated-at, 0)
+	}
 	// Reset before the epoch moves on: a lease that reads the new epoch
 	// adds to the new count.
 	p.live.Store(live)
 	p.liveGone.Store(0)
-	p.allocated.Store(0)
+	// Garbage released before this call is counted as still waiting: the
+	// estimate errs towards waiting for the releases.
+	p.garbageMark.Store(p.collected.Load() + allocated - carried)
+	p.allocated.Store(carried)
 	p.epoch.Store(uint32(c))
 }
+
+// CollectionStarting tells the pacer that the budget is starting a
+// collection (any trigger's): what is allocated from now on survives it.
+func (p *Pacer) CollectionStarting() { p.atStart.Store(p.allocated.Load()) }
 
 // readRuntime returns the completed GC cycles and GOGC (negative when off).
 func readRuntime() (cycles uint64, gogc int64) {

@@ -221,3 +221,24 @@ func TestSentinelSeesCycles(t *testing.T) {
 		p.Add(Batch)
 	}
 }
+
+// TestCycleEndedCarriesWhatSurvives: what was allocated after the budget's
+// collection started survives it (the collector marks new objects live),
+// so the next epoch begins with it counted.
+func TestCycleEndedCarriesWhatSurvives(t *testing.T) {
+	p, _ := newProbed(t, 100)
+	p.Add(3 * Batch)
+	p.CollectionStarting()
+	p.Add(2 * Batch)
+	runtime.GC()
+	p.CycleEnded()
+	if a := p.Allocated(); a != 2*Batch {
+		t.Fatalf("Allocated = %d after the cycle, want the %d allocated after its start", a, 2*Batch)
+	}
+	// A cycle the budget did not start carries nothing.
+	runtime.GC()
+	p.CycleEnded()
+	if a := p.Allocated(); a != 0 {
+		t.Fatalf("Allocated = %d after a cycle the budget did not start, want 0", a)
+	}
+}
