@@ -242,3 +242,25 @@ func TestCycleEndedCarriesWhatSurvives(t *testing.T) {
 		t.Fatalf("Allocated = %d after a cycle the budget did not start, want 0", a)
 	}
 }
+
+// TestOverdueCountsUnreleasedGarbage: the last cycle's garbage waits in the
+// cleanup queue until the collector's releases have run; until then it
+// counts towards twice the goal.
+func TestOverdueCountsUnreleasedGarbage(t *testing.T) {
+	p, _ := newProbed(t, 100)
+	p.Add(2 * Floor)
+	runtime.GC()
+	p.CycleEnded() // the epoch's 2 floors are garbage, none released yet
+	if over := p.Add(Batch); !over {
+		t.Fatal("with two floors of garbage unreleased: over = false")
+	}
+	p.Collected(Floor)
+	if over := p.Add(Batch); over {
+		t.Fatal("with one floor of garbage unreleased and two batches allocated: over = true")
+	}
+	p.Collected(Floor)
+	p.Add(Floor)
+	if over := p.Add(Batch); over {
+		t.Fatal("with the garbage released and a floor allocated: over = true")
+	}
+}
