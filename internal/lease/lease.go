@@ -295,7 +295,7 @@ func (l *Lease) WaitCollection(ctx context.Context) { l.pacer.Wait(ctx) }
 func (l *Lease) Unmanaged(size int64, epoch uint32, byGC bool) {
 	l.managed -= size
 	if byGC {
-		l.pacer.Collected(size)
+		l.pacer.Collected(size, epoch)
 	}
 	if epoch != l.pacer.Epoch() {
 		l.pacer.Gone(size)

@@ -75,8 +75,10 @@ type Pacer struct {
 	atStart atomic.Int64
 	// collected counts the managed bytes the collector has released, ever;
 	// the ended epoch's garbage is released once it reaches garbageMark.
-	// Until then that garbage still waits, in the cleanup queue.
-	collected, garbageMark atomic.Int64
+	// Until then that garbage still waits, in the cleanup queue. early is
+	// what the collector released of this epoch's own allocations before
+	// the epoch ended (the cycle's end is seen after some of its cleanups).
+	collected, garbageMark, early atomic.Int64
 	// watching is set once the sentinel chain runs (it starts with the
 	// first bytes added).
 	watching atomic.Bool
@@ -188,8 +190,14 @@ func (p *Pacer) overdue(a, goal int64) bool {
 	return (a+unreleased)/2 >= goal
 }
 
-// Collected counts size bytes of a managed buffer the collector released.
-func (p *Pacer) Collected(size int64) { p.collected.Add(size) }
+// Collected counts size bytes of a managed buffer of the given epoch that
+// the collector released.
+func (p *Pacer) Collected(size int64, epoch uint32) {
+	if epoch == p.epoch.Load() {
+		p.early.Add(size)
+	}
+	p.collected.Add(size)
+}
 
 // Wait waits until the collection in flight, if any, has ended, or ctx
 // has: what a goroutine does when Add reports the goal passed twice over.
@@ -248,9 +256,8 @@ func (p *Pacer) CycleEnded() {
 	// adds to the new count.
 	p.live.Store(live)
 	p.liveGone.Store(0)
-	// Garbage released before this call is counted as still waiting: the
-	// estimate errs towards waiting for the releases.
-	p.garbageMark.Store(p.collected.Load() + allocated - carried)
+	garbage := max(allocated-carried-p.early.Swap(0), 0)
+	p.garbageMark.Store(p.collected.Load() + garbage)
 	p.allocated.Store(carried)
 	p.epoch.Store(uint32(c))
 }

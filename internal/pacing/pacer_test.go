@@ -254,11 +254,11 @@ func TestOverdueCountsUnreleasedGarbage(t *testing.T) {
 	if over := p.Add(Batch); !over {
 		t.Fatal("with two floors of garbage unreleased: over = false")
 	}
-	p.Collected(Floor)
+	p.Collected(Floor, p.Epoch()-1)
 	if over := p.Add(Batch); over {
 		t.Fatal("with one floor of garbage unreleased and two batches allocated: over = true")
 	}
-	p.Collected(Floor)
+	p.Collected(Floor, p.Epoch()-1)
 	p.Add(Floor)
 	if over := p.Add(Batch); over {
 		t.Fatal("with the garbage released and a floor allocated: over = true")
