@@ -33,8 +33,25 @@ var bmSink int64
 // syncs it so that write-back does not run under the measurements, and
 // reads it once so that every page is in the page cache. The caller
 // removes it. It skips b when the file system has too little space.
+//
+// MAPPED_BENCH_FILE names an existing file of at least 1 GiB to read
+// instead (it is read once, and not removed), so that these benchmarks and
+// the JDK anchor's (/tmp/directbench-map.bin) can scan the same file: how
+// a file came into the page cache changes what a first scan through a
+// fresh mapping costs by 2x here (docs/BENCHMARKS.md).
 func bmWarmFile(b *testing.B) (string, *os.File) {
 	b.Helper()
+	if path := os.Getenv("MAPPED_BENCH_FILE"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st, err := f.Stat(); err != nil || st.Size() < bmFileSize {
+			b.Fatalf("MAPPED_BENCH_FILE=%s: want a file of at least %d bytes (%v)", path, bmFileSize, err)
+		}
+		bmReadAll(b, f)
+		return "", f
+	}
 	dir := os.TempDir()
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
@@ -63,12 +80,18 @@ func bmWarmFile(b *testing.B) (string, *os.File) {
 	if err := f.Sync(); err != nil {
 		b.Fatal(err)
 	}
+	bmReadAll(b, f)
+	return path, f
+}
+
+// bmReadAll reads the first bmFileSize bytes of f, to have them cached.
+func bmReadAll(b *testing.B, f *os.File) {
+	chunk := make([]byte, bmMiB)
 	for off := int64(0); off < bmFileSize; off += bmMiB {
 		if _, err := f.ReadAt(chunk, off); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return path, f
 }
 
 // bmFaults returns the process's minor and major page faults so far.
@@ -105,7 +128,9 @@ func bmPerMiB(b *testing.B, iters int, mib float64) {
 //     page-aligned offset, no page touched.
 func BenchmarkMappedFile(b *testing.B) {
 	path, f := bmWarmFile(b)
-	defer os.Remove(path)
+	if path != "" {
+		defer os.Remove(path)
+	}
 	defer f.Close()
 
 	b.Run("ScanGetInt64At", func(b *testing.B) {
