@@ -95,14 +95,22 @@ func (s *Set) Len() int { return len(s.leases) }
 // capacity of their reservations, each read under the lease's lock. The set
 // must be locked.
 func (s *Set) SumLocked() (count, reserved, capacity int64) {
-	for l := range s.leases {
-		l.mu.Lock()
+	s.eachLocked(func(l *Lease) {
 		count += l.count
 		reserved += l.reserved
 		capacity += l.capacity
+	})
+	return count, reserved, capacity
+}
+
+// eachLocked calls f for every live lease with the lease's lock held. The
+// set must be locked.
+func (s *Set) eachLocked(f func(l *Lease)) {
+	for l := range s.leases {
+		l.mu.Lock()
+		f(l)
 		l.mu.Unlock()
 	}
-	return count, reserved, capacity
 }
 
 // SumManaged returns the managed bytes the live leases' owners hold (see
@@ -112,11 +120,7 @@ func (s *Set) SumManaged() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
-	for l := range s.leases {
-		l.mu.Lock()
-		n += l.managed
-		l.mu.Unlock()
-	}
+	s.eachLocked(func(l *Lease) { n += l.managed })
 	return n
 }
 
@@ -127,12 +131,10 @@ func (s *Set) Reclaim() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
-	for l := range s.leases {
-		l.mu.Lock()
+	s.eachLocked(func(l *Lease) {
 		n += l.credit
 		l.credit = 0
-		l.mu.Unlock()
-	}
+	})
 	if n != 0 {
 		s.budget.GiveBack(n)
 	}

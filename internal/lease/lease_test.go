@@ -343,24 +343,17 @@ func TestSumManaged(t *testing.T) {
 	b := newFake(1<<30, 1<<20)
 	var mu1, mu2 sync.Mutex
 	l1, l2 := open(&b.set, &mu1), open(&b.set, &mu2)
-	mu1.Lock()
-	l1.Managed(100)
-	mu1.Unlock()
-	mu2.Lock()
-	l2.Managed(20)
-	mu2.Unlock()
+	under := func(mu *sync.Mutex, f func()) { mu.Lock(); f(); mu.Unlock() }
+	under(&mu1, func() { l1.Managed(100) })
+	under(&mu2, func() { l2.Managed(20) })
 	if n := b.set.SumManaged(); n != 120 {
 		t.Fatalf("SumManaged = %d, want 120", n)
 	}
-	mu1.Lock()
-	l1.Unmanaged(100, 0, true)
-	mu1.Unlock()
+	under(&mu1, func() { l1.Unmanaged(100, 0, true) })
 	l1.Close()
 	if n := b.set.SumManaged(); n != 20 {
 		t.Fatalf("SumManaged = %d after one lease's buffer went and it closed, want 20", n)
 	}
-	mu2.Lock()
-	l2.Unmanaged(20, 0, true)
-	mu2.Unlock()
+	under(&mu2, func() { l2.Unmanaged(20, 0, true) })
 	l2.Close()
 }
