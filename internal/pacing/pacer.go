@@ -199,8 +199,9 @@ func (p *Pacer) Collected(size int64, epoch uint32) {
 	p.collected.Add(size)
 }
 
-// Wait waits until the collection in flight, if any, has ended, or ctx
-// has: what a goroutine does when Add reports the goal passed twice over.
+// Wait waits, if the goal is still passed twice over, until the collection
+// in flight (if any) has ended and the releases queued so far have run, or
+// ctx has ended: what a goroutine does when Add reports true.
 func (p *Pacer) Wait(ctx context.Context) {
 	if g := p.Goal(); g == 0 || !p.overdue(p.allocated.Load(), g) {
 		return
