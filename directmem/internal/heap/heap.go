@@ -67,6 +67,7 @@ type Heap struct {
 	// epoch counts the garbage collections seen by the scavenger; idle
 	// memory is stamped with it.
 	epoch      atomic.Uint32
+	lastEpoch  atomic.Int64 // when afterGC last advanced epoch (UnixNano)
 	scavenging atomic.Bool
 	// denseSkip[c-numSmallClasses] is how many more reused mappings of
 	// large class c Zero clears without a residency scan (zero.go).

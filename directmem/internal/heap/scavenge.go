@@ -3,7 +3,10 @@
 
 package heap
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // The scavenger gives idle memory back to the system: the second step of
 // the allocator's hysteresis (the first is that the heap keeps back a
@@ -13,7 +16,8 @@ import "runtime"
 // It runs after every garbage collection, on the runtime's cleanup
 // goroutine, without a goroutine of its own: a sentinel object, dropped as
 // soon as it is made, carries a cleanup that trims the heap and makes the
-// next sentinel. Each collection advances the heap's epoch; anything that
+// next sentinel. Each collection at least minEpoch after the one that last
+// did advances the heap's epoch; anything that
 // has sat idle through a whole collection cycle (an empty kept or current
 // slab, an empty chunk, a cached large mapping, stamped with the epoch when
 // it went idle) is given back: slabs with MADV_DONTNEED, chunks and large
@@ -38,11 +42,27 @@ func (h *Heap) armScavenger() {
 	runtime.AddCleanup(&gcTick{}, (*Heap).afterGC, h)
 }
 
+// minEpoch is the shortest time an epoch lasts: collections that come
+// closer together (a budget pacing them on dropped buffers starts one
+// every few milliseconds) count as one, so that the caches still hold what
+// the next moments reuse instead of unmapping it and faulting it in again.
+const minEpoch = time.Second
+
 // afterGC is the sentinel's cleanup.
 func (h *Heap) afterGC() {
+	h.tick(time.Now().UnixNano())
+	h.armScavenger()
+}
+
+// tick advances the epoch and trims, unless the epoch last advanced less
+// than minEpoch before now (in UnixNano).
+func (h *Heap) tick(now int64) {
+	if now-h.lastEpoch.Load() < int64(minEpoch) {
+		return
+	}
+	h.lastEpoch.Store(now)
 	h.epoch.Add(1)
 	h.trim()
-	h.armScavenger()
 }
 
 // idleSince reports whether something stamped with epoch since has been

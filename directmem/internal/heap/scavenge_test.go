@@ -148,3 +148,23 @@ func TestScavengerStarts(t *testing.T) {
 	}
 	checkAllFreed(t, h)
 }
+
+// TestCloseCollectionsAreOneEpoch: collections less than minEpoch apart
+// (a budget pacing them starts one every few milliseconds) advance the
+// epoch once, so that idle memory is not given back after a few
+// milliseconds only to be faulted in again.
+func TestCloseCollectionsAreOneEpoch(t *testing.T) {
+	h := newHeap(t)
+	e := h.epoch.Load()
+	t0 := int64(minEpoch) * 10
+	h.tick(t0)
+	h.tick(t0 + int64(minEpoch)/2)
+	h.tick(t0 + int64(minEpoch) - 1)
+	if got := h.epoch.Load() - e; got != 1 {
+		t.Fatalf("three collections within minEpoch advanced the epoch %d times, want 1", got)
+	}
+	h.tick(t0 + int64(minEpoch))
+	if got := h.epoch.Load() - e; got != 2 {
+		t.Fatalf("a collection minEpoch later: epoch advanced %d times in all, want 2", got)
+	}
+}
