@@ -56,7 +56,7 @@ func (b *Budget) awaitCollection(ctx context.Context) {
 // when the managed bytes (buffers released by the collector if dropped;
 // not explicit-only buffers, not arenas) allocated since the last completed
 // cycle, less those freed by hand, pass a goal: the managed bytes live at
-// that cycle times percent/100, and never less than 16 MiB. The collection
+// that cycle times percent/100, and never less than 64 MiB. The collection
 // is shared with the budget's other triggers (the high-water mark and the
 // retry loop's forced collection): one at a time.
 //

@@ -31,9 +31,11 @@ import (
 
 const (
 	// Floor is the smallest goal, so that a program with few live managed
-	// buffers is not collected every few allocations: 16 MiB, a few times
-	// the runtime's own minimum heap goal of 4 MiB, as off-heap buffers are
-	// larger than most Go objects.
+	// buffers is not collected every few allocations: 64 MiB. A collection
+	// costs a fixed part of a millisecond even on a small heap, and large
+	// buffers are cheap to allocate untouched; it is also at or above the
+	// high-water mark of a 64 MiB budget, which keeps collecting as it did
+	// (docs/design.md, docs/BENCHMARKS.md).
 	Floor = 64 << 20
 	// Batch is the net managed bytes a lease gathers before adding them to
 	// its pacer: the pacer sees an allocation late by at most a batch per
