@@ -61,8 +61,9 @@ func (b *Budget) awaitCollection(ctx context.Context) {
 // retry loop's forced collection): one at a time.
 //
 // A higher percentage means fewer collections and more memory waiting for
-// one (up to about the goal, plus what is allocated while a collection
-// runs); a lower one, the opposite. A negative percent turns pacing off,
+// one (up to about twice the goal: a goroutine that would drop more waits
+// for the collection in flight and the releases it queued, as the
+// runtime's allocation assists do); a lower one, the opposite. A negative percent turns pacing off,
 // which is the JVM's behaviour: dropped buffers then wait for a collection
 // that the Go heap, the high-water mark or the limit starts. [FollowGOGC]
 // follows the runtime's GOGC (GOGC=off turns pacing off). [Default] reads
