@@ -215,8 +215,9 @@ func (r *heapRelease) giveBack(byHand bool, an *anchor) {
 // obtain reserves r.size bytes for r.capacity and takes memory of class
 // and size for them, filling in r, and counts the buffer in the "direct"
 // pool and, if it is managed, for the budget's pacing (which may make it
-// wait, the lock let go, for a collection that is not keeping up). It returns an idle anchor of the shard, if the allocator needs
-// one and the shard has one. A small buffer is reserved through the
+// wait, the lock let go, for a collection that is not keeping up). It
+// returns an idle anchor of the shard, if the allocator needs one and the
+// shard has one. A small buffer is reserved through the
 // allocator's lease of the shard, taken and counted under one acquisition
 // of the shard's lock; when the lease cannot cover it, it is reserved on
 // the budget (the JVM's path, which may wait).
