@@ -37,3 +37,28 @@ func BenchmarkPoolWrap(b *testing.B) {
 		})
 	})
 }
+
+func BenchmarkSharedBuffer(b *testing.B) {
+	prev := directmem.LeakDetection()
+	directmem.SetLeakDetection(directmem.LeakDisabled)
+	b.Cleanup(func() { directmem.SetLeakDetection(prev) })
+	mem := make([]byte, 4096)
+	s := wrapBenchPool.Share(directmem.Memory{Bytes: mem, Release: func() {}, MayFault: true, ReadOnly: true, Detail: "bench"})
+	defer s.Close()
+	b.Run("Buffer", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				s.Buffer().Free()
+			}
+		})
+	})
+	b.Run("BufferWith", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				buf, x := directmem.BufferWith[[3]uintptr](s)
+				x[0] = 1
+				buf.Free()
+			}
+		})
+	})
+}

@@ -2,13 +2,14 @@ package mapped
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +73,10 @@ type Cache struct {
 	// rc is keyed by a hash of the key (keyHash), so that a hit looks a
 	// key up without making it a string; an entry found is checked
 	// against the whole key.
-	rc   *ristretto.Cache[uint64, *entry]
-	seed maphash.Seed
-	opts CacheOptions
+	rc    *ristretto.Cache[uint64, *entry]
+	seed  maphash.Seed
+	hseed uint64 // keyHash's seed for the numbers of a key
+	opts  CacheOptions
 
 	// front is what a hit looks in: keyHash -> *entry, every entry from
 	// the moment its Set is offered to ristretto until ristretto lets it
@@ -101,7 +103,7 @@ type Cache struct {
 	mask    uint32
 
 	flightMu sync.Mutex
-	flights  map[string]*flight
+	flights  map[cacheKey]*flight
 
 	// ids remembers paths' identities for StatEvery: path -> *fileIdentity.
 	// A sync.Map, whose Load writes nothing shared. idMu orders the
@@ -114,12 +116,24 @@ type Cache struct {
 	idSwept int // idCount after the last sweep of expired identities
 	epoch   time.Time
 
+	// live is every mapping not yet unmapped, cached or only leased, for
+	// Stats to count their leases; those unmapped are pruned as it grows.
+	liveMu   sync.Mutex
+	live     []*entry
+	livePrun int // len(live) after the last prune
+
 	misses, evictions, rejections atomic.Int64
-	maps, unmaps, cachedBytes     atomic.Int64
+	cachedBytes                   atomic.Int64
 	// missLeases counts the leases of misses, after their lease is counted
 	// in a stripe: Hits is the leases made less these.
 	missLeases atomic.Int64
+	// counts is apart from the Cache: a mapping's release refers to it,
+	// and must not lead back to the mapping (directmem.Memory.Release).
+	counts *mapCounts
 }
+
+// mapCounts counts a Cache's mappings made and unmapped.
+type mapCounts struct{ maps, unmaps atomic.Int64 }
 
 // policySample is how many accesses, on average, the admission policy
 // learns of one of: a random one in policySample, hits and misses alike, is
@@ -132,12 +146,9 @@ type cacheStripe struct {
 	// inflight counts the acquires of this stripe between their check of
 	// closed and the end of their ristretto Get.
 	inflight atomic.Int64
-	// leased and released count leases made and released: two monotonic
-	// counts rather than one that goes up and down, so that Stats, adding
-	// the stripes up while leases come and go, can read every release
-	// before any lease and never see fewer leases than releases.
-	leased, released atomic.Int64
-	_                [stripe.Pad]byte
+	// leased counts the leases made: Hits is these less missLeases.
+	leased atomic.Int64
+	_      [stripe.Pad]byte
 }
 
 // stripe returns the calling goroutine's stripe.
@@ -173,9 +184,9 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	}
 	n := stripe.Count(runtime.GOMAXPROCS(0))
 	c := &Cache{
-		opts: opts, seed: maphash.MakeSeed(), flights: make(map[string]*flight),
+		opts: opts, seed: maphash.MakeSeed(), flights: make(map[cacheKey]*flight),
 		stripes: make([]cacheStripe, n), mask: uint32(n - 1),
-		epoch: time.Now(),
+		epoch: time.Now(), hseed: rand.Uint64(), counts: new(mapCounts),
 	}
 	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		NumCounters:        opts.NumCounters,
@@ -203,7 +214,7 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 			if e != nil {
 				c.front.CompareAndDelete(e.hash, e)
 				c.cachedBytes.Add(-e.size)
-				e.unref()
+				e.uncache()
 			}
 		},
 	})
@@ -214,54 +225,50 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	return c, nil
 }
 
-// entry is one mapping and its references.
+// entry is one mapping, shared by the cache and its leases: the cache
+// holds the Shared open (one reference) until the mapping leaves it, and
+// each lease is a buffer of it (one more). The mapping is unmapped when
+// the last reference goes: a lease that finds the count at zero fails, so
+// an entry found in front on its way out is a miss, never a revival.
 type entry struct {
-	key  string
-	hash uint64 // keyHash(key), ristretto's key
-	path string
-	// leaseDetail is the Detail of every lease on the mapping, and
-	// release every lease's release: made once per mapping, not per
-	// lease. release refers to the entry, never to a lease's buffer.
-	leaseDetail string
-	release     func()
-	size        int64
-	buf         *Buffer // the mapping; unmapped when refs reaches 0
-	refs        atomic.Int64
-	c           *Cache
+	key    cacheKey
+	hash   uint64 // keyHash(key), ristretto's key
+	path   string // for Invalidate
+	size   int64
+	shared *directmem.Shared
+	m      *mapping // what the leases' Buffers share
+	off    int      // where the leases' memory starts in m.mem
+	// uncached is set when the cache has given its reference back: with
+	// no lease left, the mapping is then unmapped (live prunes it).
+	uncached atomic.Bool
 }
 
-// ref takes a reference unless the count has already reached zero (the
-// mapping is being unmapped): a Get does not pin, so an entry found in the
-// cache may be on its way out.
-func (e *entry) ref() bool {
-	for {
-		n := e.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if e.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
+// lease makes a lease on e, or returns nil if e is unmapped.
+func (e *entry) lease() *Lease {
+	db, l := directmem.BufferWith[Lease](e.shared)
+	if db == nil {
+		return nil
 	}
+	l.buf = Buffer{Buffer: db, m: e.m, off: e.off}
+	return l
 }
 
-// unref drops a reference, unmapping on the last.
-func (e *entry) unref() {
-	switch n := e.refs.Add(-1); {
-	case n == 0:
-		e.buf.Free()
-		e.c.unmaps.Add(1)
-	case n < 0:
-		panic(fmt.Sprintf("mapped: cache entry %q released more often than referenced", e.path))
-	}
+// uncache gives back the cache's reference.
+func (e *entry) uncache() {
+	e.uncached.Store(true)
+	e.shared.Close()
 }
+
+// unmapped reports whether e is unmapped, or about to be: the cache let it
+// go and no lease is left, so none can be made.
+func (e *entry) unmapped() bool { return e.uncached.Load() && e.shared.Buffers() == 0 }
 
 // flight is a miss being mapped; later misses of the same key wait for it.
 type flight struct {
 	done    chan struct{}
-	e       *entry
 	err     error
-	waiters int // guarded by Cache.flightMu; a reference is taken for each
+	waiters int      // guarded by Cache.flightMu
+	leases  []*Lease // one for each waiter, made by the mapper; flightMu
 }
 
 // Acquire returns a lease on the mapping of size bytes of the file at path
@@ -283,15 +290,11 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	if !c.opts.SkipStat && c.closed.Load() {
 		return nil, ErrClosed
 	}
-	// The key is made in a buffer on the stack (unless the path is long):
-	// a hit needs only its hash and a comparison, and a miss makes it a
-	// string.
-	var kb [128]byte
-	kbytes, err := c.key(kb[:0], path, mode, offset, size)
+	k, err := c.key(path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
-	h := c.keyHash(kbytes)
+	h := c.keyHash(&k)
 	st := c.stripe()
 	if c.closed.Load() {
 		return nil, ErrClosed
@@ -311,40 +314,43 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 		st.inflight.Add(-1)
 	}
 	// A hit racing with Close may still lease a mapping that Close is
-	// letting go: ref refuses only a count that reached zero.
+	// letting go: only a mapping already unmapped refuses a lease.
 	if v, ok := c.front.Load(h); ok {
-		if e := v.(*entry); e.key == string(kbytes) && e.ref() {
-			return c.newLease(e, st), nil
+		if e := v.(*entry); e.key == k {
+			if l := e.lease(); l != nil {
+				st.leased.Add(1)
+				return l, nil
+			}
 		}
 	}
 	c.misses.Add(1)
-	e, err := c.mapOnce(ctx, string(kbytes), h, path, mode, offset, size)
+	l, err := c.mapOnce(ctx, k, h, path, mode, offset, size)
 	if err != nil {
 		return nil, err
 	}
-	l := c.newLease(e, st)
+	st.leased.Add(1)
 	c.missLeases.Add(1)
 	return l, nil
 }
 
 // mapOnce maps a missed key, or waits for the goroutine already mapping
-// it, and returns the entry with a reference taken for the caller.
-func (c *Cache) mapOnce(ctx context.Context, key string, h uint64, path string, mode Mode, offset, size int64) (*entry, error) {
+// it, and returns a lease on it.
+func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, mode Mode, offset, size int64) (*Lease, error) {
 	c.flightMu.Lock()
-	if f := c.flights[key]; f != nil {
+	if f := c.flights[k]; f != nil {
 		f.waiters++
 		c.flightMu.Unlock()
 		select {
 		case <-f.done:
-			return f.e, f.err
+			return f.take(c)
 		case <-ctx.Done():
 			c.flightMu.Lock()
 			select {
 			case <-f.done:
-				// Finished meanwhile: our reference was taken; give it back.
+				// Finished meanwhile: a lease was made for us; give it back.
 				c.flightMu.Unlock()
-				if f.e != nil {
-					f.e.unref()
+				if l, _ := f.take(c); l != nil {
+					l.Release()
 				}
 			default:
 				f.waiters--
@@ -354,36 +360,46 @@ func (c *Cache) mapOnce(ctx context.Context, key string, h uint64, path string, 
 		}
 	}
 	f := &flight{done: make(chan struct{})}
-	c.flights[key] = f
+	c.flights[k] = f
 	c.flightMu.Unlock()
 
-	f.e, f.err = c.mapEntry(key, h, path, mode, offset, size)
+	e, l, err := c.mapEntry(k, h, path, mode, offset, size)
 	c.flightMu.Lock()
-	if f.e != nil {
-		f.e.refs.Add(int64(f.waiters))
+	// The waiters' leases are made while the caller's holds the mapping.
+	for range f.waiters {
+		if err == nil {
+			f.leases = append(f.leases, e.lease())
+		}
 	}
-	delete(c.flights, key)
+	f.err = err
+	delete(c.flights, k)
 	close(f.done)
 	c.flightMu.Unlock()
-	return f.e, f.err
+	return l, err
 }
 
-// mapEntry maps the file and offers the mapping to the cache. The entry
-// comes back with the caller's reference and, if the cache took it, the
-// cache's.
-func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, size int64) (*entry, error) {
-	buf, err := MapFile(path, mode, offset, size)
+// take returns a waiter's lease, or the mapper's error.
+func (f *flight) take(c *Cache) (*Lease, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	l := f.leases[len(f.leases)-1]
+	f.leases = f.leases[:len(f.leases)-1]
+	return l, nil
+}
+
+// mapEntry maps the file, offers the mapping to the cache, and returns it
+// with a lease for the caller.
+func (c *Cache) mapEntry(k cacheKey, h uint64, path string, mode Mode, offset, size int64) (*entry, *Lease, error) {
+	e, err := withFile(path, mode, offset, size, c.mapShared)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	c.maps.Add(1)
-	e := &entry{key: key, hash: h, path: path, size: size, buf: buf, c: c}
-	e.leaseDetail = "lease on " + buf.m.detail
-	e.release = func() {
-		c.stripe().released.Add(1)
-		e.unref()
-	}
-	e.refs.Store(2) // the caller's and the cache's
+	e.key, e.hash, e.path = k, h, path
+	l := e.lease() // the Shared is open: it cannot fail
+	c.addLive(e)
 	// Counted before the Set: ristretto may reject the mapping, and OnExit
 	// subtract it, before Set returns.
 	c.cachedBytes.Add(size)
@@ -408,31 +424,74 @@ func (c *Cache) mapEntry(key string, h uint64, path string, mode Mode, offset, s
 		// Dropped before ristretto saw it (or closed): no callback will
 		// come, so the cache's reference is given back here.
 		c.cachedBytes.Add(-size)
-		e.unref()
+		e.uncache()
 	}
+	return e, l, nil
+}
+
+// mapShared maps the file f as Map does, as memory shared by the cache and
+// its leases.
+func (c *Cache) mapShared(f *os.File, mode Mode, offset, size int64) (*entry, error) {
+	r, err := mapRegion(f, mode, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{size: size}
+	var p *directmem.Pool
+	var m directmem.Memory
+	if r == nil {
+		// Size 0 maps nothing: in no pool, as emptyBuffer.
+		m, e.m = directmem.Memory{Bytes: []byte{}, ReadOnly: mode == ReadOnly}, &mapping{mode: mode}
+	} else {
+		p = pool
+		m, e.m = describe(f.Name(), mode, offset, r)
+		e.off = r.pagePos
+	}
+	counts, unmap := c.counts, m.Release
+	m.Release = func() {
+		if unmap != nil {
+			unmap()
+		}
+		counts.unmaps.Add(1)
+	}
+	e.shared = p.Share(m)
+	counts.maps.Add(1)
 	return e, nil
 }
 
-// key appends the cache key to b: the file's identity (device and inode,
-// so that a file replaced under the same path is not served from the old
-// one's mapping), mode, offset and size.
-func (c *Cache) key(b []byte, path string, mode Mode, offset, size int64) ([]byte, error) {
-	var dev, ino uint64
-	if !c.opts.SkipStat {
-		var err error
-		if dev, ino, err = c.identity(path); err != nil {
-			return nil, err
-		}
+// addLive records a new mapping in live, pruning those unmapped whenever
+// live has doubled.
+func (c *Cache) addLive(e *entry) {
+	c.liveMu.Lock()
+	defer c.liveMu.Unlock()
+	if len(c.live) >= 2*c.livePrun+64 {
+		c.live = slices.DeleteFunc(c.live, (*entry).unmapped)
+		c.livePrun = len(c.live)
 	}
-	b = binary.AppendUvarint(b, dev)
-	b = binary.AppendUvarint(b, ino)
-	b = append(b, byte(mode))
-	b = binary.AppendUvarint(b, uint64(offset))
-	b = binary.AppendUvarint(b, uint64(size))
+	c.live = append(c.live, e)
+}
+
+// cacheKey is a mapping's key in the cache: the file's identity (device
+// and inode, so that a file replaced under the same path is not served
+// from the old one's mapping, or with SkipStat the path), mode, offset and
+// size.
+type cacheKey struct {
+	dev, ino     uint64
+	offset, size int64
+	mode         Mode
+	path         string // with SkipStat only
+}
+
+// key returns the cache key of a mapping.
+func (c *Cache) key(path string, mode Mode, offset, size int64) (cacheKey, error) {
+	k := cacheKey{offset: offset, size: size, mode: mode}
 	if c.opts.SkipStat {
-		b = append(b, path...) // the path is the identity
+		k.path = path
+		return k, nil
 	}
-	return b, nil
+	var err error
+	k.dev, k.ino, err = c.identity(path)
+	return k, err
 }
 
 // fileIdentity is a path's identity as a stat found it, trusted until
@@ -509,7 +568,27 @@ func (c *Cache) now() int64 { return int64(time.Since(c.epoch)) }
 // keyHash is ristretto's key (and front's) for a cache key. Two keys with
 // one hash share a slot: Acquire checks the entry's key, so the second is
 // a miss, and its mapping replaces the first's in the cache.
-func (c *Cache) keyHash(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
+func (c *Cache) keyHash(k *cacheKey) uint64 {
+	h := c.hseed
+	if k.path != "" {
+		h ^= maphash.String(c.seed, k.path)
+	}
+	h = mix64(h ^ k.dev)
+	h = mix64(h ^ k.ino)
+	h = mix64(h ^ uint64(k.offset))
+	return mix64(h ^ uint64(k.size)<<2 ^ uint64(k.mode))
+}
+
+// mix64 is MurmurHash3's 64-bit finalizer: every bit of x affects every
+// bit of the result, so that the numbers of a key spread over ristretto's
+// shards and sketch as a hash of their bytes would.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	return x ^ x>>33
+}
 
 // Invalidate drops every mapping of the file at path that the cache holds
 // (after the file was rewritten, say), and with StatEvery the identity it
@@ -541,23 +620,25 @@ func (c *Cache) Invalidate(path string) {
 func (c *Cache) Stats() CacheStats {
 	// Unmaps first: every unmap follows its map, so a Stats taken while
 	// mappings come and go never shows more unmaps than maps.
-	// Likewise releases before leases.
-	unmaps := c.unmaps.Load()
+	unmaps := c.counts.unmaps.Load()
 	// And misses' leases before all leases (each is counted in both, in
 	// the other order), so that Hits is never negative.
-	var released, leased int64
-	for i := range c.stripes {
-		released += c.stripes[i].released.Load()
-	}
 	missLeases := c.missLeases.Load()
+	var leased int64
 	for i := range c.stripes {
 		leased += c.stripes[i].leased.Load()
 	}
+	var live int64
+	c.liveMu.Lock()
+	for _, e := range c.live {
+		live += e.shared.Buffers()
+	}
+	c.liveMu.Unlock()
 	return CacheStats{
 		Hits: leased - missLeases, Misses: c.misses.Load(),
-		MappedBytes: c.cachedBytes.Load(), LiveLeases: leased - released,
+		MappedBytes: c.cachedBytes.Load(), LiveLeases: live,
 		Evictions: c.evictions.Load(), Rejections: c.rejections.Load(),
-		Maps: c.maps.Load(), Unmaps: unmaps,
+		Maps: c.counts.maps.Load(), Unmaps: unmaps,
 	}
 }
 
@@ -582,49 +663,19 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-// leasePool counts leases: each is a buffer of its own over its mapping's
-// memory, so that leak detection reports a lease dropped without Release
-// as it does any buffer. Its bytes are those of mappings the "mapped" pool
-// counts already: two leases on one mapping count it twice here.
-var leasePool = directmem.NewPool("mapped-lease")
-
 // Lease is a reference to a cached mapping: Buffer reads and writes it,
-// Release gives it back. A lease dropped without Release is released by
-// the garbage collector, and leak detection reports it.
+// Release gives it back. Each lease is a buffer of its own over the
+// mapping (directmem.Shared), so a lease dropped without Release is
+// released by the garbage collector, and leak detection reports it in the
+// "mapped" pool with the mapping's file, offset and mode.
 type Lease struct {
-	buf *Buffer
-}
-
-// leaseAlloc is a Lease and its Buffer, made with the directmem buffer.
-type leaseAlloc struct {
-	l Lease
-	b Buffer
-}
-
-// newLease makes a lease on e, whose reference the caller has taken for
-// it, counted in the caller's stripe.
-func (c *Cache) newLease(e *entry, st *cacheStripe) *Lease {
-	root := e.buf
-	st.leased.Add(1)
-	// The lease, its Buffer and the directmem buffer are one allocation.
-	db, x := directmem.WrapWith[leaseAlloc](leasePool, directmem.Memory{
-		Bytes: root.m.mem[root.off:],
-		// The release must not refer to the lease's buffer: it holds the
-		// entry, which holds only the mapping.
-		Release:  e.release,
-		MayFault: true,
-		ReadOnly: root.m.mode == ReadOnly,
-		Detail:   e.leaseDetail,
-	})
-	x.b = Buffer{Buffer: db, m: root.m, off: root.off}
-	x.l.buf = &x.b
-	return &x.l
+	buf Buffer
 }
 
 // Buffer returns the lease's view of the mapping: its own position and
 // limit, over the mapping's memory. Using it after Release returns
 // directmem.ErrFreed.
-func (l *Lease) Buffer() *Buffer { return l.buf }
+func (l *Lease) Buffer() *Buffer { return &l.buf }
 
 // Release gives the lease back; the mapping is unmapped if the cache has
 // let it go and this was its last lease. Release is idempotent.

@@ -48,6 +48,20 @@ func Stats() directmem.PoolStats { return pool.Stats() }
 // is closed; Free unmaps it, or the garbage collector does if it is never
 // freed.
 func Map(f *os.File, mode Mode, offset, size int64) (*Buffer, error) {
+	r, err := mapRegion(f, mode, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	// The buffer is made here, not under Control, so that the allocation
+	// stack leak detection records starts at the caller's code.
+	if r == nil {
+		return emptyBuffer(mode), nil
+	}
+	return newBuffer(f.Name(), mode, offset, r), nil
+}
+
+// mapRegion is Map without the buffer: the region mapped, or nil for size 0.
+func mapRegion(f *os.File, mode Mode, offset, size int64) (*region, error) {
 	if f == nil {
 		return nil, &fs.PathError{Op: "map", Path: "", Err: fs.ErrInvalid}
 	}
@@ -68,12 +82,7 @@ func Map(f *os.File, mode Mode, offset, size int64) (*Buffer, error) {
 	if mapErr != nil {
 		return nil, &fs.PathError{Op: "map", Path: f.Name(), Err: mapErr}
 	}
-	// The buffer is made here, not under Control, so that the allocation
-	// stack leak detection records starts at the caller's code.
-	if r == nil {
-		return emptyBuffer(mode), nil
-	}
-	return newBuffer(f.Name(), mode, offset, r), nil
+	return r, nil
 }
 
 // region is a mapping mapFD made: mem from the page boundary, the
@@ -89,8 +98,15 @@ type region struct {
 // only for ReadOnly, read and write otherwise), maps it as Map does, and
 // closes it: the mapping stays valid. The file is not created.
 func MapFile(path string, mode Mode, offset, size int64) (*Buffer, error) {
+	return withFile(path, mode, offset, size, Map)
+}
+
+// withFile opens the file at path as MapFile does, after checking the
+// arguments (bad ones open nothing), and calls mapf on it.
+func withFile[T any](path string, mode Mode, offset, size int64, mapf func(*os.File, Mode, int64, int64) (T, error)) (T, error) {
+	var none T
 	if err := checkArgs(mode, offset, size); err != nil {
-		return nil, &fs.PathError{Op: "map", Path: path, Err: err}
+		return none, &fs.PathError{Op: "map", Path: path, Err: err}
 	}
 	flag := os.O_RDONLY
 	if mode != ReadOnly {
@@ -98,10 +114,10 @@ func MapFile(path string, mode Mode, offset, size int64) (*Buffer, error) {
 	}
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	defer f.Close()
-	return Map(f, mode, offset, size)
+	return mapf(f, mode, offset, size)
 }
 
 // checkArgs is the JVM's first round of checks, before any system call.
@@ -172,18 +188,22 @@ var sleep = time.Sleep
 
 // newBuffer makes the buffer of a mapping of the file name.
 func newBuffer(name string, mode Mode, offset int64, r *region) *Buffer {
-	mem, pagePos := r.mem, r.pagePos
-	view := mem[pagePos:]
+	m, mp := describe(name, mode, offset, r)
+	return &Buffer{Buffer: pool.Wrap(m), m: mp, off: r.pagePos}
+}
+
+// describe is what the "mapped" pool is given of a mapping of the file
+// name, and what its buffers share.
+func describe(name string, mode Mode, offset int64, r *region) (directmem.Memory, *mapping) {
 	detail := fmt.Sprintf("%s, offset %d, %v", name, offset, mode)
-	db := pool.Wrap(directmem.Memory{
-		Bytes:    view,
-		Used:     int64(len(mem)),
+	return directmem.Memory{
+		Bytes:    r.mem[r.pagePos:],
+		Used:     int64(len(r.mem)),
 		Release:  r.unmap,
 		MayFault: true,
 		ReadOnly: mode == ReadOnly,
 		Detail:   detail,
-	})
-	return &Buffer{Buffer: db, m: &mapping{mem: mem, mode: mode, detail: detail}, off: pagePos}
+	}, &mapping{mem: r.mem, mode: mode, detail: detail}
 }
 
 // emptyBuffer is the buffer of a mapping of size 0: nothing is mapped.

@@ -111,6 +111,12 @@ func (r *Reusable[A]) Disarm() bool {
 	return true
 }
 
+// Arg returns the argument of the last Arm while the Reusable is armed,
+// and the zero A otherwise: an owner that keeps its release state only in
+// its armed Reusable (one allocation the smaller) reads it back here
+// before Disarm.
+func (r *Reusable[A]) Arg() A { return r.rec.arg }
+
 // Close retires an idle Reusable: the runtime forgets it, and it must not
 // be armed again. Dropping an idle Reusable without Close is also correct;
 // Close only spares the runtime from queueing a cleanup that would do
