@@ -116,6 +116,17 @@ type Cache struct {
 	idSwept int // idCount after the last sweep of expired identities
 	epoch   time.Time
 
+	// window is the admission window (admit): mappings ristretto's
+	// policy rejected, newest last, kept within windowBytes (and always
+	// the newest), until a newer one displaces them and they are offered
+	// again. windowGen counts Invalidates: a mapping whose Set began
+	// before one is not kept.
+	windowMu    sync.Mutex
+	window      []*entry
+	windowSize  int64
+	windowBytes int64
+	windowGen   uint64
+
 	// live is every mapping not yet unmapped, cached or only leased, for
 	// Stats to count their leases; those unmapped are pruned as it grows.
 	liveMu   sync.Mutex
@@ -135,9 +146,9 @@ type Cache struct {
 // mapCounts counts a Cache's mappings made and unmapped.
 type mapCounts struct{ maps, unmaps atomic.Int64 }
 
-// policySample is how many accesses, on average, the admission policy
-// learns of one of: a random one in policySample, hits and misses alike, is
-// passed to ristretto's Get. Its frequency sketch then estimates every key
+// policySample is how many hits, on average, the admission policy learns
+// of one of: a random one in policySample is passed to ristretto's Get, as
+// is every miss. Its frequency sketch then estimates every key
 // from the same sample, which keeps their order, at an eighth of the cost.
 const policySample = 8
 
@@ -187,6 +198,7 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		opts: opts, seed: maphash.MakeSeed(), flights: make(map[cacheKey]*flight),
 		stripes: make([]cacheStripe, n), mask: uint32(n - 1),
 		epoch: time.Now(), hseed: rand.Uint64(), counts: new(mapCounts),
+		windowBytes: opts.MaxBytes / 100,
 	}
 	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		NumCounters:        opts.NumCounters,
@@ -204,6 +216,9 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		OnReject: func(it *ristretto.Item[*entry]) {
 			if it != nil && it.Value != nil {
 				c.rejections.Add(1)
+				// The Set's caller learns of it after its Wait and
+				// keeps the mapping in the window (admit).
+				it.Value.rejected.Store(true)
 			}
 		},
 		// Every way out of the cache ends here; ristretto also calls it
@@ -211,10 +226,8 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		// front first: a hit that finds it still may take a reference
 		// until the last one goes, never after (entry.ref).
 		OnExit: func(e *entry) {
-			if e != nil {
-				c.front.CompareAndDelete(e.hash, e)
-				c.cachedBytes.Add(-e.size)
-				e.uncache()
+			if e != nil && !e.rejected.Load() {
+				c.drop(e)
 			}
 		},
 	})
@@ -238,6 +251,8 @@ type entry struct {
 	shared *directmem.Shared
 	m      *mapping // what the leases' Buffers share
 	off    int      // where the leases' memory starts in m.mem
+	// rejected is set by OnReject, before the Set's caller's Wait returns.
+	rejected atomic.Bool
 	// uncached is set when the cache has given its reference back: with
 	// no lease left, the mapping is then unmapped (live prunes it).
 	uncached atomic.Bool
@@ -299,19 +314,14 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if rand.Uint32()%policySample == 0 {
-		// The Get must not run during ristretto's Close: it may push to
-		// the policy, whose Close closes the channel that push sends on.
-		// Counted in flight before it checks closed, an acquire either
-		// sees closed or is seen by Close, which waits for it (Go's
-		// atomics are sequentially consistent).
-		st.inflight.Add(1)
-		if c.closed.Load() {
-			st.inflight.Add(-1)
-			return nil, ErrClosed
+	// The policy learns of every miss, and of a sample of the hits: a
+	// mapping the policy has not seen before its Set is rejected when the
+	// cache is full, however often it is used meanwhile.
+	sampled := rand.Uint32()%policySample == 0
+	if sampled {
+		if err := c.tellPolicy(st, h); err != nil {
+			return nil, err
 		}
-		c.rc.Get(h)
-		st.inflight.Add(-1)
 	}
 	// A hit racing with Close may still lease a mapping that Close is
 	// letting go: only a mapping already unmapped refuses a lease.
@@ -323,6 +333,11 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 			}
 		}
 	}
+	if !sampled {
+		if err := c.tellPolicy(st, h); err != nil {
+			return nil, err
+		}
+	}
 	c.misses.Add(1)
 	l, err := c.mapOnce(ctx, k, h, path, mode, offset, size)
 	if err != nil {
@@ -331,6 +346,23 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	st.leased.Add(1)
 	c.missLeases.Add(1)
 	return l, nil
+}
+
+// tellPolicy tells ristretto's admission policy of an access to h (a Get),
+// or returns ErrClosed.
+func (c *Cache) tellPolicy(st *cacheStripe, h uint64) error {
+	// The Get must not run during ristretto's Close: it may push to the
+	// policy, whose Close closes the channel that push sends on. Counted
+	// in flight before it checks closed, an acquire either sees closed or
+	// is seen by Close, which waits for it (Go's atomics are sequentially
+	// consistent).
+	st.inflight.Add(1)
+	defer st.inflight.Add(-1)
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	c.rc.Get(h)
+	return nil
 }
 
 // mapOnce maps a missed key, or waits for the goroutine already mapping
@@ -400,33 +432,96 @@ func (c *Cache) mapEntry(k cacheKey, h uint64, path string, mode Mode, offset, s
 	e.key, e.hash, e.path = k, h, path
 	l := e.lease() // the Shared is open: it cannot fail
 	c.addLive(e)
-	// Counted before the Set: ristretto may reject the mapping, and OnExit
-	// subtract it, before Set returns.
+	// Counted before the Set: cachedBytes counts it until drop.
 	c.cachedBytes.Add(size)
 	c.mu.RLock()
-	admitted := false
-	if !c.closed.Load() {
-		// In front before the Set, so that a miss of this key after the
-		// flight ends finds it while ristretto has yet to apply the Set
-		// (on its own goroutine), instead of mapping the file again; and
-		// so that the one Set of a key ristretto has not let go is this.
-		c.front.Store(h, e)
-		if admitted = c.rc.Set(h, e, max(size, 1)); !admitted {
-			c.front.CompareAndDelete(h, e)
-		} else {
-			// Wait for ristretto to decide: misses faster than its
-			// goroutine would otherwise hold mappings past MaxBytes.
-			c.rc.Wait()
-		}
+	defer c.mu.RUnlock()
+	if c.closed.Load() {
+		c.drop(e)
+		return e, l, nil
 	}
-	c.mu.RUnlock()
-	if !admitted {
-		// Dropped before ristretto saw it (or closed): no callback will
-		// come, so the cache's reference is given back here.
-		c.cachedBytes.Add(-size)
-		e.uncache()
+	c.windowMu.Lock()
+	gen := c.windowGen
+	c.windowMu.Unlock()
+	// In front before the Set, so that a miss of this key after the flight
+	// ends finds it while ristretto has yet to apply the Set (on its own
+	// goroutine), instead of mapping the file again; and so that the one
+	// Set of a key ristretto has not let go is this.
+	c.front.Store(h, e)
+	if !c.offer(e) {
+		c.admit(e, gen)
 	}
 	return e, l, nil
+}
+
+// offer Sets e in ristretto and waits for its policy to decide, reporting
+// whether it kept e. Waiting keeps misses faster than ristretto's
+// goroutine from holding mappings past MaxBytes; and a rejection is known
+// when it returns (OnReject runs before the Wait ends). The caller holds
+// mu's read lock.
+func (c *Cache) offer(e *entry) bool {
+	e.rejected.Store(false)
+	if !c.rc.Set(e.hash, e, max(e.size, 1)) {
+		return false // dropped: ristretto's buffer is full
+	}
+	c.rc.Wait()
+	return !e.rejected.Load()
+}
+
+// admit keeps e, which ristretto's policy rejected, in the admission
+// window: the W of W-TinyLFU (Caffeine's design). ristretto's TinyLFU
+// admits a new mapping only if the policy counts it as used at least as
+// often as the mapping it would evict; but the policy learns of uses late
+// (in batches) and of a sample of the hits, so a mapping used a thousand
+// times in a row, as a log's reader does a segment, would be rejected on
+// every miss of its run, unmapped on every release, and mapped again. In
+// the window its run is all hits; when newer rejected mappings displace
+// it, it is offered again, with the uses the policy has counted since.
+// The window keeps at most MaxBytes/100 beyond MaxBytes, and always the
+// newest mapping if it is at most MaxBytes/16. The caller holds mu's read
+// lock.
+func (c *Cache) admit(e *entry, gen uint64) {
+	c.windowMu.Lock()
+	defer c.windowMu.Unlock()
+	if gen != c.windowGen || e.size > c.opts.MaxBytes/16 {
+		// An Invalidate began since e's Set, and may not have seen e;
+		// or e is too big for the window to hold it beside the cache.
+		c.drop(e)
+		return
+	}
+	c.window = append(c.window, e)
+	c.windowSize += e.size
+	for len(c.window) > 1 && c.windowSize > c.windowBytes {
+		old := c.window[0]
+		c.window[0] = nil
+		c.window = c.window[1:]
+		c.windowSize -= old.size
+		// Offered again under windowMu, so that an Invalidate either
+		// finds old in the window or, after, in front.
+		if v, _ := c.front.Load(old.hash); v != old || !c.offer(old) {
+			c.drop(old)
+		}
+	}
+}
+
+// drop takes e out of the cache: out of front, uncounted, and its
+// reference given back.
+func (c *Cache) drop(e *entry) {
+	c.front.CompareAndDelete(e.hash, e)
+	c.cachedBytes.Add(-e.size)
+	e.uncache()
+}
+
+// dropWindow drops the mappings of the window that match.
+func (c *Cache) dropWindow(match func(*entry) bool) {
+	c.window = slices.DeleteFunc(c.window, func(e *entry) bool {
+		if !match(e) {
+			return false
+		}
+		c.windowSize -= e.size
+		c.drop(e)
+		return true
+	})
 }
 
 // mapShared maps the file f as Map does, as memory shared by the cache and
@@ -573,15 +668,17 @@ func (c *Cache) keyHash(k *cacheKey) uint64 {
 	if k.path != "" {
 		h ^= maphash.String(c.seed, k.path)
 	}
-	h = mix64(h ^ k.dev)
-	h = mix64(h ^ k.ino)
-	h = mix64(h ^ uint64(k.offset))
-	return mix64(h ^ uint64(k.size)<<2 ^ uint64(k.mode))
+	// Each number by its own odd constant, independent multiplications,
+	// then one finalizer that spreads every bit over the result: a key's
+	// numbers reach ristretto's shards and sketch as a hash of their
+	// bytes would, at a fifth of a chain of finalizers' cost.
+	h ^= k.dev*0x9e3779b97f4a7c15 ^ k.ino*0xbf58476d1ce4e5b9 ^
+		uint64(k.offset)*0x94d049bb133111eb ^ uint64(k.size)*0xd6e8feb86659fd93 ^
+		uint64(k.mode)*0xa0761d6478bd642f
+	return mix64(h)
 }
 
-// mix64 is MurmurHash3's 64-bit finalizer: every bit of x affects every
-// bit of the result, so that the numbers of a key spread over ristretto's
-// shards and sketch as a hash of their bytes would.
+// mix64 is MurmurHash3's 64-bit finalizer.
 func mix64(x uint64) uint64 {
 	x ^= x >> 33
 	x *= 0xff51afd7ed558ccd
@@ -602,8 +699,12 @@ func (c *Cache) Invalidate(path string) {
 	if c.closed.Load() {
 		return
 	}
+	c.windowMu.Lock()
+	c.windowGen++
+	c.dropWindow(func(e *entry) bool { return e.path == path })
+	c.windowMu.Unlock()
 	// front holds every entry ristretto has or is yet to apply the Set
-	// of; a Del is applied after the Set it follows.
+	// of (and the window's); a Del is applied after the Set it follows.
 	c.front.Range(func(_, v any) bool {
 		if e := v.(*entry); e.path == path {
 			c.rc.Del(e.hash)
@@ -660,6 +761,9 @@ func (c *Cache) Close() error {
 		}
 	}
 	c.rc.Close() // clears: OnExit for every mapping held, out of front too
+	c.windowMu.Lock()
+	c.dropWindow(func(*entry) bool { return true })
+	c.windowMu.Unlock()
 	return nil
 }
 
