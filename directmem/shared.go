@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/offheap-go/offheap/internal/cleanup"
+	"github.com/offheap-go/offheap/internal/stripe"
 )
 
 // Shared is memory that many buffers use at once, each a buffer of its own
@@ -23,6 +24,9 @@ type Shared struct {
 	// one word, so that Buffers reads the count in one load and the
 	// release is decided by one atomic operation, whichever comes last.
 	refs atomic.Int64
+	// The rest is read by every Buffer: on lines of their own, not the
+	// one every Buffer and Free writes (refs).
+	_    [stripe.Pad - 8]byte
 	root *Buffer // the memory, in its pool; freed when refs reaches 0
 	pool string  // the pool's name, for leak records
 	// detail describes the buffers in leak records: "share of", then

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -83,8 +84,16 @@ type Cache struct {
 	// go (OnExit). ristretto's Get writes shared state (its store's
 	// RWMutex, its access buffers, a wake-up of its policy goroutine every
 	// 64 accesses); a sync.Map's Load writes nothing. The policy is told
-	// of a sample of the accesses instead (policySample).
+	// of a sample of the accesses instead (policySample); and when it
+	// kept no mapping, they are in front while in the window (admit).
 	front sync.Map
+	// hot is a direct-mapped table before front: slot keyHash&hotMask
+	// holds the last entry found there, so that most hits load one
+	// pointer instead of hashing an interface and walking sync.Map's
+	// trie. An entry leaves its slot when it leaves front (drop), and a
+	// hit that puts one back checks that it has not (findSlow).
+	hot     []atomic.Pointer[entry]
+	hotMask uint64
 
 	// mu quiesces ristretto's writers (Set, Del) before Close: a Set that
 	// races with ristretto's Close panics on its closed channel. Hits do
@@ -150,7 +159,7 @@ type mapCounts struct{ maps, unmaps atomic.Int64 }
 // of one of: a random one in policySample is passed to ristretto's Get, as
 // is every miss. Its frequency sketch then estimates every key
 // from the same sample, which keeps their order, at an eighth of the cost.
-const policySample = 8
+const policySample = 32
 
 // cacheStripe is a part of a Cache's hit path and counters.
 type cacheStripe struct {
@@ -194,11 +203,15 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		opts.BufferItems = 64
 	}
 	n := stripe.Count(runtime.GOMAXPROCS(0))
+	hotSlots := 1 << bits.Len64(uint64(min(max(opts.MaxBytes>>14, 64), 1<<16)-1))
 	c := &Cache{
 		opts: opts, seed: maphash.MakeSeed(), flights: make(map[cacheKey]*flight),
 		stripes: make([]cacheStripe, n), mask: uint32(n - 1),
 		epoch: time.Now(), hseed: rand.Uint64(), counts: new(mapCounts),
 		windowBytes: opts.MaxBytes / 100,
+		// Four slots for each mapping of 64 KiB that MaxBytes holds.
+		hot:     make([]atomic.Pointer[entry], hotSlots),
+		hotMask: uint64(hotSlots - 1),
 	}
 	rc, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		NumCounters:        opts.NumCounters,
@@ -253,6 +266,8 @@ type entry struct {
 	off    int      // where the leases' memory starts in m.mem
 	// rejected is set by OnReject, before the Set's caller's Wait returns.
 	rejected atomic.Bool
+	// dropped is set when e leaves front, for good (drop).
+	dropped atomic.Bool
 	// uncached is set when the cache has given its reference back: with
 	// no lease left, the mapping is then unmapped (live prunes it).
 	uncached atomic.Bool
@@ -325,12 +340,15 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	}
 	// A hit racing with Close may still lease a mapping that Close is
 	// letting go: only a mapping already unmapped refuses a lease.
-	if v, ok := c.front.Load(h); ok {
-		if e := v.(*entry); e.key == k {
-			if l := e.lease(); l != nil {
-				st.leased.Add(1)
-				return l, nil
-			}
+	slot := &c.hot[h&c.hotMask]
+	e := slot.Load()
+	if e == nil || e.hash != h || e.key != k {
+		e = c.findSlow(slot, h, &k)
+	}
+	if e != nil {
+		if l := e.lease(); l != nil {
+			st.leased.Add(1)
+			return l, nil
 		}
 	}
 	if !sampled {
@@ -346,6 +364,27 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 	st.leased.Add(1)
 	c.missLeases.Add(1)
 	return l, nil
+}
+
+// findSlow returns the entry of k from front, or nil, and puts it in its
+// hot slot.
+func (c *Cache) findSlow(slot *atomic.Pointer[entry], h uint64, k *cacheKey) *entry {
+	v, ok := c.front.Load(h)
+	if !ok {
+		return nil
+	}
+	e := v.(*entry)
+	if e.key != *k {
+		return nil
+	}
+	slot.Store(e)
+	// drop marks e dropped before it empties e's slot: if it did so
+	// before the Store above, e is taken out again here.
+	if e.dropped.Load() {
+		slot.CompareAndSwap(e, nil)
+		return nil
+	}
+	return e
 }
 
 // tellPolicy tells ristretto's admission policy of an access to h (a Get),
@@ -504,10 +543,12 @@ func (c *Cache) admit(e *entry, gen uint64) {
 	}
 }
 
-// drop takes e out of the cache: out of front, uncounted, and its
+// drop takes e out of the cache: out of front and hot, uncounted, and its
 // reference given back.
 func (c *Cache) drop(e *entry) {
+	e.dropped.Store(true)
 	c.front.CompareAndDelete(e.hash, e)
+	c.hot[e.hash&c.hotMask].CompareAndSwap(e, nil)
 	c.cachedBytes.Add(-e.size)
 	e.uncache()
 }
