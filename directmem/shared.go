@@ -1,7 +1,7 @@
 package directmem
 
 import (
-	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -17,35 +17,54 @@ import (
 // The pool counts the memory once, however many buffers use it; each
 // buffer is tracked by leak detection as the pool's (a buffer dropped
 // without Free is reported, as any buffer of the pool would be). A buffer
-// costs one allocation and no lock: the memory's reference count, not the
-// pool's counts, is what it changes. A Shared is safe for concurrent use.
+// costs one allocation and no lock, and goroutines making buffers of one
+// Shared at once do not write one cache line: the buffers are counted in
+// stripes. A Shared is safe for concurrent use.
 type Shared struct {
-	// refs is twice the number of live buffers, plus one until Close:
-	// one word, so that Buffers reads the count in one load and the
-	// release is decided by one atomic operation, whichever comes last.
-	refs atomic.Int64
-	// The rest is read by every Buffer: on lines of their own, not the
-	// one every Buffer and Free writes (refs).
-	_    [stripe.Pad - 8]byte
-	root *Buffer // the memory, in its pool; freed when refs reaches 0
-	pool string  // the pool's name, for leak records
+	// counts holds the live buffers, spread over stripes picked by
+	// stripe.Hint; a buffer is uncounted in the stripe it was counted in.
+	// Only their sum means anything, and only once closed is set: no
+	// buffer is made after that, so the sum can only fall, and it is the
+	// last to see it at zero that releases the memory.
+	counts   []sharedCount
+	mask     uint32
+	closed   atomic.Bool
+	released atomic.Bool
+	root     *Buffer // the memory, in its pool; freed on release
+	pool     string  // the pool's name, for leak records
 	// detail describes the buffers in leak records: "share of", then
 	// the memory's Detail.
 	detail   string
 	mayFault bool
 	readOnly bool
-	closed   atomic.Bool
 }
+
+// sharedCount is a stripe of a Shared's count of live buffers: on a cache
+// line of its own, as in stripe; one line, not stripe.Pad's two, since a
+// Shared has a set of them per mapping, not per process.
+type sharedCount struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+// maxSharedStripes bounds the stripes of a Shared (and so its size, 512
+// bytes at most): it is made per mapping, and only a mapping many
+// goroutines lease at once needs many.
+const maxSharedStripes = 8
 
 // Share returns m as Shared memory in the pool: the pool counts it once,
 // as a buffer of Wrap, until it is released; m.Release runs exactly once,
 // when Close has been called and the last buffer of it is freed or
 // collected, or when the garbage collector finds the Shared and all its
-// buffers unreachable without Close. Leak reports describe a buffer of it
-// as "share of" m.Detail. A nil p is as for Pool.Wrap: nothing is counted and
-// the buffers are not tracked.
+// buffers unreachable without Close (m.Release must not refer to the
+// Shared, as it must not refer to a buffer). Leak reports describe a
+// buffer of it as "share of" m.Detail. A nil p is as for Pool.Wrap:
+// nothing is counted and the buffers are not tracked.
 func (p *Pool) Share(m Memory) *Shared {
+	n := min(stripe.Count(runtime.GOMAXPROCS(0)), maxSharedStripes)
 	s := &Shared{
+		counts:   make([]sharedCount, n),
+		mask:     uint32(n - 1),
 		root:     wrap(p, m),
 		detail:   "share of " + m.Detail,
 		mayFault: m.MayFault,
@@ -54,16 +73,15 @@ func (p *Pool) Share(m Memory) *Shared {
 	if p != nil {
 		s.pool = p.name
 	}
-	s.refs.Store(1)
 	return s
 }
 
 // Buffer returns a new buffer over the whole memory, position 0, limit at
 // capacity, big-endian, read-only if the memory is. It is a root buffer:
-// its Free gives back its reference (and releases the memory if the
-// Shared is closed and this was the last buffer); views of it keep that
-// reference. Buffer returns nil once the memory is released: a Shared
-// whose count has reached zero is never revived.
+// its Free gives back its share of the memory, which is released if the
+// Shared is closed and this was its last buffer; views of it keep the
+// share. After Close, Buffer returns nil: memory on its way out is not
+// shared any further.
 func (s *Shared) Buffer() *Buffer {
 	x := new(sharedBuffer)
 	if !s.use(x) {
@@ -76,7 +94,7 @@ func (s *Shared) Buffer() *Buffer {
 // the buffer, for the caller's own state of each buffer (package mapped's
 // Lease): one allocation per buffer on a path that makes them by the
 // million. The T keeps the buffer reachable, and the buffer and its views
-// keep the T. It returns nil, nil once the memory is released.
+// keep the T. After Close it returns nil, nil.
 func BufferWith[T any](s *Shared) (*Buffer, *T) {
 	x := new(sharedBufferWith[T])
 	if !s.use(&x.sharedBuffer) {
@@ -86,34 +104,46 @@ func BufferWith[T any](s *Shared) (*Buffer, *T) {
 }
 
 // Buffers returns how many buffers of s are live: made and not yet freed
-// or collected.
-func (s *Shared) Buffers() int64 { return s.refs.Load() >> 1 }
+// or collected. While buffers are made and freed, it is the count at some
+// moment of the call, or one more for each Buffer in progress.
+func (s *Shared) Buffers() int64 {
+	var n int64
+	for i := range s.counts {
+		n += s.counts[i].n.Load()
+	}
+	return n
+}
 
-// Close gives back the reference the Shared holds on its own: the memory
+// Close ends the sharing: Buffer returns nil from now on, and the memory
 // is released now if no buffer of it is live, or else when the last one
-// is freed or collected. Buffer returns nil afterwards only once the
-// memory is released; a buffer made between Close and then still holds
-// the memory. Close is idempotent.
+// is freed or collected. Close is idempotent.
 func (s *Shared) Close() {
 	if s.closed.CompareAndSwap(false, true) {
-		s.unref(1)
+		s.releaseIfUnused()
 	}
 }
 
-// unref drops n from refs, releasing the memory when none is left.
-func (s *Shared) unref(n int64) {
-	switch r := s.refs.Add(-n); {
-	case r == 0:
+// releaseIfUnused releases the memory if s is closed and no buffer is
+// live. Each count that falls after Close calls it: one of them, or Close,
+// sees the sum at zero.
+func (s *Shared) releaseIfUnused() {
+	if s.Buffers() == 0 && s.released.CompareAndSwap(false, true) {
 		s.root.Free()
-	case r < 0:
-		panic(fmt.Sprintf("directmem: Shared memory (%s) released more often than referenced", s.detail))
+	}
+}
+
+// uncount gives back a buffer's count in stripe i.
+func (s *Shared) uncount(i uint32) {
+	s.counts[i].n.Add(-1)
+	if s.closed.Load() {
+		s.releaseIfUnused()
 	}
 }
 
 // sharedBuffer is everything a buffer of Shared needs in the Go heap, in
 // one object, as a buffer of Wrap is (wrapped). Its release state (the
-// Shared, the leak record) is kept only in its armed anchor, which holds
-// a copy anyway: a lease is then 128 bytes, not 144.
+// Shared, the stripe, the leak record) is kept only in its armed anchor,
+// which holds a copy anyway: a lease is then 128 bytes, not 144.
 type sharedBuffer struct {
 	buf Buffer
 	own owner
@@ -126,19 +156,20 @@ type sharedBufferWith[T any] struct {
 	extra T
 }
 
-// sharedRelease is what a buffer of Shared gives back: its reference, and
-// its leak record. The anchor is armed with a copy; it refers to the
-// Shared, never to the buffer's object.
+// sharedRelease is what a buffer of Shared gives back: its count, and its
+// leak record. The anchor is armed with it; it refers to the Shared,
+// never to the buffer's object.
 type sharedRelease struct {
-	s     *Shared
-	track *allocRecord
+	s      *Shared
+	track  *allocRecord
+	stripe uint32 // where the buffer is counted
 }
 
 func (r sharedRelease) giveBack(byHand bool) {
 	if r.track != nil {
 		r.track.released(byHand)
 	}
-	r.s.unref(2)
+	r.s.uncount(r.stripe)
 }
 
 // sharedAnchor is the garbage collector's path of a buffer of Shared, as
@@ -153,24 +184,27 @@ var idleSharedAnchors sync.Pool
 
 func releaseSharedCollected(r sharedRelease) { r.giveBack(false) }
 
-// use makes x, newly allocated, a buffer of s, or reports false if the
-// memory is released.
+// use makes x, newly allocated, a buffer of s, or reports false if s is
+// closed.
 func (s *Shared) use(x *sharedBuffer) bool {
-	for {
-		n := s.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if s.refs.CompareAndSwap(n, n+2) {
-			break
-		}
+	if s.closed.Load() {
+		return false
+	}
+	// Counted, then checked again: a Close that sets closed after the
+	// check below sees this count in its sum (Go's atomics are
+	// sequentially consistent), and one before it makes us give it back.
+	i := stripe.Hint() & s.mask
+	s.counts[i].n.Add(1)
+	if s.closed.Load() {
+		s.uncount(i)
+		return false
 	}
 	mem := s.root.bytes()
 	x.own.rel = x
 	if s.mayFault {
 		x.own.flags = flagMayFault
 	}
-	r := sharedRelease{s: s}
+	r := sharedRelease{s: s, stripe: i}
 	if s.pool != "" {
 		r.track = track(&x.own, s.pool, s.detail, int64(len(mem)), false)
 	}

@@ -434,11 +434,45 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	c.flights[k] = f
 	c.flightMu.Unlock()
 
-	e, l, err := c.mapEntry(k, h, path, mode, offset, size)
+	e, err := withFile(path, mode, offset, size, c.mapShared)
+	if err != nil {
+		c.land(f, k, nil, err)
+		return nil, err
+	}
+	e.key, e.hash, e.path = k, h, path
+	l := e.lease() // the Shared is not closed yet: it cannot fail
+	c.addLive(e)
+
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed.Load() {
+		c.land(f, k, e, nil)
+		e.uncache()
+		return l, nil
+	}
+	// Counted until drop.
+	c.cachedBytes.Add(size)
+	c.windowMu.Lock()
+	gen := c.windowGen
+	c.windowMu.Unlock()
+	// In front before the flight lands, so that a miss of this key after
+	// it finds the mapping while ristretto has yet to apply the Set (on
+	// its own goroutine), instead of mapping the file again; and so that
+	// the one Set of a key ristretto has not let go is this.
+	c.front.Store(h, e)
+	c.land(f, k, e, nil)
+	if !c.offer(e) {
+		c.admit(e, gen)
+	}
+	return l, nil
+}
+
+// land ends a flight: its waiters get a lease each on e (made before the
+// cache may let e go: a closed Shared makes no buffer), or err.
+func (c *Cache) land(f *flight, k cacheKey, e *entry, err error) {
 	c.flightMu.Lock()
-	// The waiters' leases are made while the caller's holds the mapping.
-	for range f.waiters {
-		if err == nil {
+	if e != nil {
+		for range f.waiters {
 			f.leases = append(f.leases, e.lease())
 		}
 	}
@@ -446,51 +480,18 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	delete(c.flights, k)
 	close(f.done)
 	c.flightMu.Unlock()
-	return l, err
 }
 
 // take returns a waiter's lease, or the mapper's error.
 func (f *flight) take(c *Cache) (*Lease, error) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
-	c.flightMu.Lock()
-	defer c.flightMu.Unlock()
 	l := f.leases[len(f.leases)-1]
 	f.leases = f.leases[:len(f.leases)-1]
 	return l, nil
-}
-
-// mapEntry maps the file, offers the mapping to the cache, and returns it
-// with a lease for the caller.
-func (c *Cache) mapEntry(k cacheKey, h uint64, path string, mode Mode, offset, size int64) (*entry, *Lease, error) {
-	e, err := withFile(path, mode, offset, size, c.mapShared)
-	if err != nil {
-		return nil, nil, err
-	}
-	e.key, e.hash, e.path = k, h, path
-	l := e.lease() // the Shared is open: it cannot fail
-	c.addLive(e)
-	// Counted before the Set: cachedBytes counts it until drop.
-	c.cachedBytes.Add(size)
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed.Load() {
-		c.drop(e)
-		return e, l, nil
-	}
-	c.windowMu.Lock()
-	gen := c.windowGen
-	c.windowMu.Unlock()
-	// In front before the Set, so that a miss of this key after the flight
-	// ends finds it while ristretto has yet to apply the Set (on its own
-	// goroutine), instead of mapping the file again; and so that the one
-	// Set of a key ristretto has not let go is this.
-	c.front.Store(h, e)
-	if !c.offer(e) {
-		c.admit(e, gen)
-	}
-	return e, l, nil
 }
 
 // offer Sets e in ristretto and waits for its policy to decide, reporting
