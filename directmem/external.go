@@ -204,23 +204,6 @@ func newExtAnchor() *extAnchor { return cleanup.NewReusable(releaseWrapCollected
 // cleanup goroutine, which contains a panic of the release (RunFromGC).
 func releaseWrapCollected(r extRelease) { r.giveBack(false, nil) }
 
-// WrapWith is p.Wrap(m) with a zero T made in the same allocation as the
-// buffer, for the caller's own state of each buffer (package mapped's
-// Lease): one allocation instead of two on a path that makes buffers by the
-// million. The T keeps the buffer reachable, and the buffer and its views
-// keep the T. m.Release must not refer to the T, as it must not refer to
-// the buffer. A nil p is as for Pool.Wrap.
-func WrapWith[T any](p *Pool, m Memory) (*Buffer, *T) {
-	x := new(wrappedWith[T])
-	return wrapInto(&x.wrapped, p, m), &x.extra
-}
-
-// wrappedWith is a wrapped and a caller's T, in one object.
-type wrappedWith[T any] struct {
-	wrapped
-	extra T
-}
-
 func wrap(p *Pool, m Memory) *Buffer {
 	if p == nil && m.Release == nil {
 		// Nothing to count, track or release: a buffer and its owner.

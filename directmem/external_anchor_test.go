@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"unsafe"
 
 	"github.com/offheap-go/offheap/cleaner"
 )
@@ -139,52 +138,5 @@ func TestWrapAnchorReuse(t *testing.T) {
 	}
 	if _, ok := Wrap(make([]byte, 8), nil).owner.rel.(*wrapped); ok {
 		t.Error("buffer of Wrap without a release has a releaser")
-	}
-}
-
-var wrapWithPool = NewPool("wrap-with-test")
-
-// wrapWithDropped wraps with a T of its own and drops both.
-//
-//go:noinline
-func wrapWithDropped(released *atomic.Int32) {
-	b, x := WrapWith[[4]*Buffer](wrapWithPool, Memory{Bytes: make([]byte, 8), Release: func() { released.Add(1) }})
-	x[0] = b // the T may refer to the buffer: one object
-}
-
-// TestWrapWith: the buffer and the T are one allocation; the buffer is
-// Pool.Wrap's (counted, released once by Free), and dropping the T with
-// the buffer releases it through the collector.
-func TestWrapWith(t *testing.T) {
-	p := wrapWithPool
-	var released atomic.Int32
-	b, x := WrapWith[[2]int64](p, Memory{Bytes: make([]byte, 24), Used: 32, Release: func() { released.Add(1) }, ReadOnly: true})
-	if *x != ([2]int64{}) {
-		t.Errorf("T not zero: %v", *x)
-	}
-	if w, ok := b.owner.rel.(*wrapped); !ok || unsafe.Pointer(&(*wrappedWith[[2]int64])(unsafe.Pointer(w)).extra) != unsafe.Pointer(x) {
-		t.Error("the T is not in the buffer's allocation")
-	}
-	if s := p.Stats(); s.Count != 1 || s.TotalCapacity != 24 || s.MemoryUsed != 32 || b.Capacity() != 24 || !b.IsReadOnly() {
-		t.Errorf("pool %+v, buffer %v", s, b)
-	}
-	b.Free()
-	b.Free()
-	if s := p.Stats(); released.Load() != 1 || s.Count != 0 {
-		t.Errorf("after Free twice: released %d, pool %+v", released.Load(), s)
-	}
-	released.Store(0)
-	wrapWithDropped(&released)
-	for range 5 {
-		runtime.GC()
-		if err := cleaner.WaitPending(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if released.Load() == 1 {
-			break
-		}
-	}
-	if s := p.Stats(); released.Load() != 1 || s.Count != 0 {
-		t.Errorf("dropped: released %d, pool %+v", released.Load(), s)
 	}
 }

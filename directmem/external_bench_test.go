@@ -10,9 +10,8 @@ import (
 var wrapBenchPool = directmem.NewPool("wrap-bench")
 
 // BenchmarkPoolWrap is Pool.Wrap + Free of memory that may fault, as
-// package mapped makes a lease on a cached mapping: Wrap alone, and
-// WrapWith with 32 bytes of the caller's own in the same allocation. Leak
-// detection is off, its production default. Run with -cpu 1,2: RunParallel.
+// package mapped maps a file. Leak detection is off, its production
+// default. Run with -cpu 1,2: RunParallel.
 func BenchmarkPoolWrap(b *testing.B) {
 	prev := directmem.LeakDetection()
 	directmem.SetLeakDetection(directmem.LeakDisabled)
@@ -27,17 +26,12 @@ func BenchmarkPoolWrap(b *testing.B) {
 			}
 		})
 	})
-	b.Run("WrapWith", func(b *testing.B) {
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				buf, x := directmem.WrapWith[[4]uintptr](wrapBenchPool, m)
-				x[0] = 1
-				buf.Free()
-			}
-		})
-	})
 }
 
+// BenchmarkSharedBuffer is a buffer of one Shared memory + Free, as package
+// mapped makes a lease on a cached mapping: Buffer alone, and BufferWith
+// with 24 bytes of the caller's own in the same allocation (a Lease's).
+// Under RunParallel with -cpu 2, both goroutines share the one memory.
 func BenchmarkSharedBuffer(b *testing.B) {
 	prev := directmem.LeakDetection()
 	directmem.SetLeakDetection(directmem.LeakDisabled)
