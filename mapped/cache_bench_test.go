@@ -218,3 +218,31 @@ func BenchmarkCacheSegmentRead(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCacheZipf acquires and releases keys (pages of one file) drawn
+// from a Zipf distribution (s = 1.1 over 2,000 keys, in a random order),
+// through caches holding 50 and 200 of them: the admission policy's
+// quality, as hit-ratio, under a skewed load that does not fit. Each op is
+// one Acquire + Release, most of them misses' mmap and munmap.
+func BenchmarkCacheZipf(b *testing.B) {
+	ctBenchUntracked(b)
+	const keys = 2000
+	big := ctFile(b, b.TempDir(), "big", keys*ctPage, 3)
+	for _, capKeys := range []int64{50, 200} {
+		b.Run(fmt.Sprintf("cache%d", capKeys), func(b *testing.B) {
+			c := ctCache(b, mapped.CacheOptions{MaxBytes: capKeys * ctPage, SkipStat: true})
+			r := rand.New(rand.NewPCG(1, 2))
+			z := rand.NewZipf(r, 1.1, 1, keys-1)
+			perm := r.Perm(keys)
+			for b.Loop() {
+				l, err := c.Acquire(big, mapped.ReadOnly, int64(perm[z.Uint64()])*ctPage, ctPage)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.Release()
+			}
+			ctBenchHitRate(b, c, mapped.CacheStats{})
+			c.Close()
+		})
+	}
+}

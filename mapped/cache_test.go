@@ -130,8 +130,8 @@ func ctSettled(t testing.TB, c *mapped.Cache, mappedBefore int64) mapped.CacheSt
 	if n := mapped.Stats().Count; n != mappedBefore {
 		t.Errorf("mapped pool holds %d mappings, want %d: %+v", n, mappedBefore, mapped.Stats())
 	}
-	if n := c.FrontLen(); n != 0 {
-		t.Errorf("closed cache still finds %d entries", n)
+	if n, h, w := c.FrontLen(), c.HotLen(), c.WindowLen(); n+h+w != 0 {
+		t.Errorf("closed cache still finds %d entries, %d in hot slots, %d in the window", n, h, w)
 	}
 	return s
 }
@@ -423,6 +423,88 @@ func TestCacheHotKeySurvivesScan(t *testing.T) {
 	ctAcquire(t, c, hot, mapped.ReadOnly, 0, ctPage).Release()
 	if s := c.Stats(); s.Maps != maps {
 		t.Errorf("the hot mapping was let go during a scan of 200 cold ones: %+v", s)
+	}
+	ctSettled(t, c, before)
+}
+
+// ctRejected warms c with keys 0..15 of big, each used often enough for
+// the admission policy to count it, then acquires new keys from 100 on
+// until the policy rejects one, and returns that key's offset and the
+// stats just after its lease was released.
+func ctRejected(t *testing.T, c *mapped.Cache, big string) (int64, mapped.CacheStats) {
+	t.Helper()
+	for range 300 {
+		for i := range int64(16) {
+			ctAcquire(t, c, big, mapped.ReadOnly, i*ctPage, ctPage).Release()
+		}
+	}
+	for i := int64(100); i < 400; i++ {
+		rejected := c.Stats().Rejections
+		ctAcquire(t, c, big, mapped.ReadOnly, i*ctPage, ctPage).Release()
+		// The miss waits for the policy's decision on its Set, and the
+		// window was empty: a rejection now is of this key.
+		if s := c.Stats(); s.Rejections > rejected {
+			return i * ctPage, s
+		}
+	}
+	t.Fatal("the policy rejected none of 300 new keys")
+	return 0, mapped.CacheStats{}
+}
+
+// TestCacheWindow: a mapping the policy rejects stays mapped in the
+// admission window after its only lease is released, and the next Acquire
+// of it is a hit (a log reader's run of reads through one segment must
+// not map it again and again); the window holds one such mapping beyond
+// MaxBytes, and Close empties it.
+func TestCacheWindow(t *testing.T) {
+	if raceEnabled {
+		t.Skip("ristretto's access counts are lossy under -race") // see TestCacheHotKeySurvivesScan
+	}
+	before := mapped.Stats().Count
+	big := ctFile(t, t.TempDir(), "big", 400*ctPage, 42)
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage})
+	off, s := ctRejected(t, c, big)
+	if s.Maps-s.Unmaps != s.MappedBytes/ctPage || s.MappedBytes > 17*ctPage || c.WindowLen() != 1 {
+		t.Errorf("after the rejection: %+v, window %d; want the rejected mapping kept, one in the window", s, c.WindowLen())
+	}
+	l := ctAcquire(t, c, big, mapped.ReadOnly, off, ctPage)
+	if s2 := c.Stats(); s2.Hits != s.Hits+1 || s2.Maps != s.Maps {
+		t.Errorf("Acquire of the rejected mapping: %+v; want a hit from the window", s2)
+	}
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPatternAt(off, ctPage, 42)) {
+		t.Error("lease from the window reads wrong bytes")
+	}
+	l.Release()
+	// More new keys: each rejected one displaces the last from the
+	// window, which is offered again; the window never holds two.
+	for i := int64(0); i < 50; i++ {
+		ctAcquire(t, c, big, mapped.ReadOnly, (i+300)*ctPage, ctPage).Release()
+		if n := c.WindowLen(); n > 1 {
+			t.Fatalf("window holds %d mappings of a page, MaxBytes 16 pages", n)
+		}
+	}
+	ctSettled(t, c, before)
+}
+
+// TestCacheWindowInvalidate: Invalidate drops a mapping held in the
+// window, out of the hot slots too: the next Acquire maps anew.
+func TestCacheWindowInvalidate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("ristretto's access counts are lossy under -race")
+	}
+	before := mapped.Stats().Count
+	big := ctFile(t, t.TempDir(), "big", 400*ctPage, 43)
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage})
+	off, _ := ctRejected(t, c, big)
+	ctAcquire(t, c, big, mapped.ReadOnly, off, ctPage).Release() // a hit: in its hot slot
+	c.Invalidate(big)
+	if s := c.Stats(); s.Maps != s.Unmaps || s.MappedBytes != 0 || c.WindowLen() != 0 || c.HotLen() != 0 {
+		t.Errorf("after Invalidate: %+v, window %d, hot %d; want nothing mapped or found", s, c.WindowLen(), c.HotLen())
+	}
+	maps := c.Stats().Maps
+	ctAcquire(t, c, big, mapped.ReadOnly, off, ctPage).Release()
+	if s := c.Stats(); s.Maps != maps+1 {
+		t.Errorf("Acquire after Invalidate: %+v; want a new mapping", s)
 	}
 	ctSettled(t, c, before)
 }

@@ -40,3 +40,21 @@ func (c *Cache) FrontLen() int {
 	c.front.Range(func(_, _ any) bool { n++; return true })
 	return n
 }
+
+// HotLen returns how many hot slots hold an entry.
+func (c *Cache) HotLen() int {
+	n := 0
+	for i := range c.hot {
+		if c.hot[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// WindowLen returns how many mappings the admission window holds.
+func (c *Cache) WindowLen() int {
+	c.windowMu.Lock()
+	defer c.windowMu.Unlock()
+	return len(c.window)
+}
