@@ -50,7 +50,9 @@
 // [Memory.MayFault] says its pages can fault, with faults returned as
 // errors instead of crashing the process. [Wrap] makes a Buffer over such
 // memory with no pool: released exactly once, but neither counted nor
-// tracked.
+// tracked. [Pool.Share] makes memory that many buffers use at once, each
+// with its own cursor and Free (a cached mapping's leases), released once
+// the [Shared] is closed and its last buffer is gone.
 //
 // [Buffer.Bytes] exposes the memory as a []byte for code that needs one
 // (syscalls, hashing, encoding). Such a slice does not keep the memory

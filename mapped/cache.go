@@ -60,9 +60,13 @@ type CacheOptions struct {
 // search index, a database's tables stay mapped across reads instead of
 // being mapped and unmapped each time. It is built on ristretto, whose
 // TinyLFU admission and cost-based eviction keep the mappings most worth
-// keeping within MaxBytes. The admission policy learns of a random eighth
-// of the accesses, not of each (a hit would otherwise write ristretto's
-// shared state), so its frequencies are estimated from that sample.
+// keeping within MaxBytes. The admission policy learns of every miss and
+// of a random 32nd of the hits, not of each (a hit would otherwise write
+// ristretto's shared state), so its frequencies are estimated from that
+// sample; a mapping it rejects is kept in a small admission window (at
+// most MaxBytes/100, or one mapping of up to MaxBytes/16) until newer
+// rejections displace it and it is offered again, as in Caffeine's
+// W-TinyLFU, so that a run of reads through a new mapping is all hits.
 //
 // Acquire returns a Lease on a mapping, mapping it on a miss. The cache
 // holds one reference to each mapping it keeps and each lease one more; a
@@ -157,8 +161,9 @@ type mapCounts struct{ maps, unmaps atomic.Int64 }
 
 // policySample is how many hits, on average, the admission policy learns
 // of one of: a random one in policySample is passed to ristretto's Get, as
-// is every miss. Its frequency sketch then estimates every key
-// from the same sample, which keeps their order, at an eighth of the cost.
+// is every miss. Its frequency sketch then estimates every key from the
+// same sample, which keeps their order; the window (admit) makes up for
+// the uses it learns of late.
 const policySample = 32
 
 // cacheStripe is a part of a Cache's hit path and counters.
