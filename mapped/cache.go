@@ -84,12 +84,12 @@ type Cache struct {
 	opts  CacheOptions
 
 	// front is what a hit looks in: keyHash -> *entry, every entry from
-	// the moment its Set is offered to ristretto until ristretto lets it
-	// go (OnExit). ristretto's Get writes shared state (its store's
-	// RWMutex, its access buffers, a wake-up of its policy goroutine every
-	// 64 accesses); a sync.Map's Load writes nothing. The policy is told
-	// of a sample of the accesses instead (policySample); and when it
-	// kept no mapping, they are in front while in the window (admit).
+	// the moment its Set is offered to ristretto until it leaves the
+	// cache (drop: ristretto let it go, or the window did). ristretto's
+	// Get writes shared state (its store's RWMutex, its access buffers, a
+	// wake-up of its policy goroutine every 64 accesses); a sync.Map's
+	// Load writes nothing. The policy is told of a sample of the hits
+	// instead (policySample).
 	front sync.Map
 	// hot is a direct-mapped table before front: slot keyHash&hotMask
 	// holds the last entry found there, so that most hits load one
@@ -239,12 +239,14 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 				it.Value.rejected.Store(true)
 			}
 		},
-		// Every way out of the cache ends here; ristretto also calls it
-		// with the zero value (a Del of an absent key). The entry leaves
-		// front first: a hit that finds it still may take a reference
-		// until the last one goes, never after (entry.ref).
+		// Every way out of ristretto ends here; ristretto also calls it
+		// with the zero value (a Del of an absent key). A rejection the
+		// Set's caller waits for is left to it (offer, admit). The entry
+		// leaves front
+		// and hot before it is closed: a hit that finds it still may
+		// lease it until then, never after (entry.lease).
 		OnExit: func(e *entry) {
-			if e != nil && !e.rejected.Load() {
+			if e != nil && !(e.rejected.Load() && e.awaited.Load()) {
 				c.drop(e)
 			}
 		},
@@ -269,8 +271,9 @@ type entry struct {
 	shared *directmem.Shared
 	m      *mapping // what the leases' Buffers share
 	off    int      // where the leases' memory starts in m.mem
-	// rejected is set by OnReject, before the Set's caller's Wait returns.
-	rejected atomic.Bool
+	// rejected is set by OnReject, before the Set's caller's Wait returns;
+	// awaited says the caller waits for it, and drops or keeps e itself.
+	rejected, awaited atomic.Bool
 	// dropped is set when e leaves front, for good (drop).
 	dropped atomic.Bool
 	// uncached is set when the cache has given its reference back: with
@@ -466,7 +469,7 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	// the one Set of a key ristretto has not let go is this.
 	c.front.Store(h, e)
 	c.land(f, k, e, nil)
-	if !c.offer(e) {
+	if !c.offer(e, true) {
 		c.admit(e, gen)
 	}
 	return l, nil
@@ -499,15 +502,21 @@ func (f *flight) take(c *Cache) (*Lease, error) {
 	return l, nil
 }
 
-// offer Sets e in ristretto and waits for its policy to decide, reporting
-// whether it kept e. Waiting keeps misses faster than ristretto's
-// goroutine from holding mappings past MaxBytes; and a rejection is known
-// when it returns (OnReject runs before the Wait ends). The caller holds
-// mu's read lock.
-func (c *Cache) offer(e *entry) bool {
+// offer Sets e in ristretto. With wait it waits for the policy to decide
+// and reports whether it kept e: waiting keeps misses faster than
+// ristretto's goroutine from holding mappings past MaxBytes, and a
+// rejection is known when it returns (OnReject runs before the Wait ends),
+// for admit. Without, a rejection drops e on ristretto's goroutine
+// (OnExit), and offer reports only whether ristretto took the Set. The
+// caller holds mu's read lock.
+func (c *Cache) offer(e *entry, wait bool) bool {
 	e.rejected.Store(false)
+	e.awaited.Store(wait)
 	if !c.rc.Set(e.hash, e, max(e.size, 1)) {
 		return false // dropped: ristretto's buffer is full
+	}
+	if !wait {
+		return true
 	}
 	c.rc.Wait()
 	return !e.rejected.Load()
@@ -542,8 +551,9 @@ func (c *Cache) admit(e *entry, gen uint64) {
 		c.window = c.window[1:]
 		c.windowSize -= old.size
 		// Offered again under windowMu, so that an Invalidate either
-		// finds old in the window or, after, in front.
-		if v, _ := c.front.Load(old.hash); v != old || !c.offer(old) {
+		// finds old in the window or, after, in front (and its Del
+		// follows this Set). Not waited for: a miss pays one Wait.
+		if v, _ := c.front.Load(old.hash); v != old || !c.offer(old, false) {
 			c.drop(old)
 		}
 	}
