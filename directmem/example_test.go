@@ -102,3 +102,45 @@ func ExampleBuffer_Slice() {
 	// b[2] = 30
 	// directmem: buffer does not own its memory: the buffer is a slice, duplicate or read-only view
 }
+
+// examplePool is the pool of ExampleShared: pools live as long as the
+// process, so it is made once, not in the example.
+var examplePool = directmem.NewPool("example-shared")
+
+func ExampleShared() {
+	// Memory from elsewhere (a file mapping, say), shared by many buffers.
+	s := examplePool.Share(directmem.Memory{
+		Bytes:   []byte("hello, shared world"),
+		Release: func() { fmt.Println("memory released") },
+		Detail:  "greeting",
+	})
+
+	// Each buffer has a cursor of its own over the same memory.
+	a, b := s.Buffer(), s.Buffer()
+	word := make([]byte, 5)
+	if err := a.GetBytes(word); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("a read %q: %v\n", word, a)
+	if err := b.GetBytesAt(7, word); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("b read %q: %v\n", word, b)
+	fmt.Println(s.Buffers(), "buffers, pool count", examplePool.Stats().Count)
+
+	// Close shares no more; the memory stays until the last buffer goes.
+	s.Close()
+	fmt.Println("Buffer after Close is nil:", s.Buffer() == nil)
+	a.Free()
+	fmt.Println("a freed")
+	b.Free()
+	fmt.Println("pool count", examplePool.Stats().Count)
+	// Output:
+	// a read "hello": directmem.Buffer[pos=5 lim=19 cap=19]
+	// b read "share": directmem.Buffer[pos=0 lim=19 cap=19]
+	// 2 buffers, pool count 1
+	// Buffer after Close is nil: true
+	// a freed
+	// memory released
+	// pool count 0
+}

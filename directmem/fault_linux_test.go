@@ -16,6 +16,13 @@ import (
 // first page works, the other three fault.
 func mappedTruncated(t *testing.T) (*Buffer, int) {
 	t.Helper()
+	mem, page := mapTruncated(t)
+	return wrapMayFault(mem, nil), page
+}
+
+// mapTruncated is the memory of mappedTruncated, unmapped when the test ends.
+func mapTruncated(t *testing.T) ([]byte, int) {
+	t.Helper()
 	page := os.Getpagesize()
 	f, err := os.Create(filepath.Join(t.TempDir(), "m"))
 	if err != nil {
@@ -33,7 +40,7 @@ func mappedTruncated(t *testing.T) (*Buffer, int) {
 	if err := f.Truncate(int64(page)); err != nil {
 		t.Fatal(err)
 	}
-	return wrapMayFault(mem, nil), page
+	return mem, page
 }
 
 var faultSink byte
@@ -207,4 +214,37 @@ func TestMayFaultWriterPanicPropagates(t *testing.T) {
 	}()
 	root.WriteTo(faultWriter{panicWith: mine{}})
 	t.Error("WriteTo returned")
+}
+
+// TestSharedMayFault: a buffer of Shared memory that may fault, and its
+// views, return ErrFault from every data method where the memory faults
+// (not a crash), and work where it does not.
+func TestSharedMayFault(t *testing.T) {
+	mem, page := mapTruncated(t)
+	s := faultPool.Share(Memory{Bytes: mem, MayFault: true})
+	defer s.Close()
+	for _, b := range sharedBuffersOf(s) {
+		// A view of the buffer past its first page, where all faults.
+		slice, err := b.SliceAt(page, 3*page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []struct {
+			name string
+			b    *Buffer
+			at   int
+		}{{"buffer", b, 2 * page}, {"slice", slice, page}} {
+			for name, f := range faultCases(v.at) {
+				v.b.Clear()
+				v.b.SetPosition(v.at)
+				if err := f(v.b); !errors.Is(err, ErrFault) {
+					t.Errorf("%s of a %s = %v, want ErrFault", name, v.name, err)
+				}
+			}
+		}
+		if err := b.PutInt64At(8, 7); err != nil {
+			t.Errorf("first page: %v", err)
+		}
+		b.Free()
+	}
 }
