@@ -58,8 +58,10 @@ const maxSharedStripes = 8
 // collected, or when the garbage collector finds the Shared and all its
 // buffers unreachable without Close (m.Release must not refer to the
 // Shared, as it must not refer to a buffer). Leak reports describe a
-// buffer of it as "share of" m.Detail. A nil p is as for Pool.Wrap:
-// nothing is counted and the buffers are not tracked.
+// buffer of it as "share of" m.Detail; the memory itself is tracked as a
+// buffer of the pool with m.Detail, so a Shared dropped without Close is
+// reported as that buffer collected without Free. A nil p is as for
+// Pool.Wrap: nothing is counted and nothing is tracked.
 func (p *Pool) Share(m Memory) *Shared {
 	n := min(stripe.Count(runtime.GOMAXPROCS(0)), maxSharedStripes)
 	s := &Shared{
@@ -104,8 +106,8 @@ func BufferWith[T any](s *Shared) (*Buffer, *T) {
 }
 
 // Buffers returns how many buffers of s are live: made and not yet freed
-// or collected. While buffers are made and freed, it is the count at some
-// moment of the call, or one more for each Buffer in progress.
+// or collected. It adds the stripes up one after another: exact when no
+// Buffer or Free runs meanwhile, an estimate otherwise.
 func (s *Shared) Buffers() int64 {
 	var n int64
 	for i := range s.counts {
