@@ -427,6 +427,19 @@ func TestCacheHotKeySurvivesScan(t *testing.T) {
 	ctSettled(t, c, before)
 }
 
+// ctPolicyCache skips under -race (ristretto's access counts are lossy
+// there: see TestCacheHotKeySurvivesScan), and returns a cache of 16 pages
+// over a file of pages pages, and the "mapped" pool's count before it.
+func ctPolicyCache(t *testing.T, pages int64, seed byte) (*mapped.Cache, string, int64) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("ristretto's access counts are lossy under -race")
+	}
+	before := mapped.Stats().Count
+	big := ctFile(t, t.TempDir(), "big", pages*ctPage, seed)
+	return ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage}), big, before
+}
+
 // ctRejected warms c with keys 0..15 of big, each used often enough for
 // the admission policy to count it, then acquires new keys from 100 on
 // until the policy rejects one, and returns that key's offset and the
@@ -457,12 +470,7 @@ func ctRejected(t *testing.T, c *mapped.Cache, big string) (int64, mapped.CacheS
 // not map it again and again); the window holds one such mapping beyond
 // MaxBytes, and Close empties it.
 func TestCacheWindow(t *testing.T) {
-	if raceEnabled {
-		t.Skip("ristretto's access counts are lossy under -race") // see TestCacheHotKeySurvivesScan
-	}
-	before := mapped.Stats().Count
-	big := ctFile(t, t.TempDir(), "big", 400*ctPage, 42)
-	c := ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage})
+	c, big, before := ctPolicyCache(t, 400, 42)
 	off, s := ctRejected(t, c, big)
 	if s.Maps-s.Unmaps != s.MappedBytes/ctPage || s.MappedBytes > 17*ctPage || c.WindowLen() != 1 {
 		t.Errorf("after the rejection: %+v, window %d; want the rejected mapping kept, one in the window", s, c.WindowLen())
@@ -493,12 +501,7 @@ func TestCacheWindow(t *testing.T) {
 // its first miss; before the admission window, each of its reads missed
 // and mapped it again (examples/segmentlog: 69.6% hits).
 func TestCacheSequentialRuns(t *testing.T) {
-	if raceEnabled {
-		t.Skip("ristretto's access counts are lossy under -race")
-	}
-	before := mapped.Stats().Count
-	big := ctFile(t, t.TempDir(), "big", 160*ctPage, 44)
-	c := ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage})
+	c, big, before := ctPolicyCache(t, 160, 44)
 	for i := range int64(160) {
 		for range 50 {
 			ctAcquire(t, c, big, mapped.ReadOnly, i*ctPage, ctPage).Release()
@@ -514,12 +517,7 @@ func TestCacheSequentialRuns(t *testing.T) {
 // TestCacheWindowInvalidate: Invalidate drops a mapping held in the
 // window, out of the hot slots too: the next Acquire maps anew.
 func TestCacheWindowInvalidate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("ristretto's access counts are lossy under -race")
-	}
-	before := mapped.Stats().Count
-	big := ctFile(t, t.TempDir(), "big", 400*ctPage, 43)
-	c := ctCache(t, mapped.CacheOptions{MaxBytes: 16 * ctPage})
+	c, big, before := ctPolicyCache(t, 400, 43)
 	off, _ := ctRejected(t, c, big)
 	ctAcquire(t, c, big, mapped.ReadOnly, off, ctPage).Release() // a hit: in its hot slot
 	c.Invalidate(big)
