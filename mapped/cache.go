@@ -132,13 +132,16 @@ type Cache struct {
 	// window is the admission window (admit): mappings ristretto's
 	// policy rejected, newest last, kept within windowBytes (and always
 	// the newest), until a newer one displaces them and they are offered
-	// again. windowGen counts Invalidates: a mapping whose Set began
-	// before one is not kept.
+	// again.
 	windowMu    sync.Mutex
 	window      []*entry
 	windowSize  int64
 	windowBytes int64
-	windowGen   uint64
+	// invalidations counts Invalidates, each added under windowMu before
+	// it looks for the path's mappings: a miss that opened its file
+	// before one may have mapped a file since replaced, and must not
+	// leave it cached.
+	invalidations atomic.Uint64
 
 	// live is every mapping not yet unmapped, cached or only leased, for
 	// Stats to count their leases; those unmapped are pruned as it grows.
@@ -442,6 +445,7 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	c.flights[k] = f
 	c.flightMu.Unlock()
 
+	gen := c.invalidations.Load() // before the file is opened
 	e, err := withFile(path, mode, offset, size, c.mapShared)
 	if err != nil {
 		c.land(f, k, nil, err)
@@ -460,9 +464,6 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	}
 	// Counted until drop.
 	c.cachedBytes.Add(size)
-	c.windowMu.Lock()
-	gen := c.windowGen
-	c.windowMu.Unlock()
 	// In front before the flight lands, so that a miss of this key after
 	// it finds the mapping while ristretto has yet to apply the Set (on
 	// its own goroutine), instead of mapping the file again; and so that
@@ -471,6 +472,12 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 	c.land(f, k, e, nil)
 	if !c.offer(e, true) {
 		c.admit(e, gen)
+	} else if c.invalidations.Load() != gen {
+		// An Invalidate began since the file was opened, and may have
+		// looked for its mappings before this one was in front: take it
+		// out as it would have.
+		c.rc.Del(h)
+		c.rc.Wait()
 	}
 	return l, nil
 }
@@ -537,9 +544,10 @@ func (c *Cache) offer(e *entry, wait bool) bool {
 func (c *Cache) admit(e *entry, gen uint64) {
 	c.windowMu.Lock()
 	defer c.windowMu.Unlock()
-	if gen != c.windowGen || e.size > c.opts.MaxBytes/16 {
-		// An Invalidate began since e's Set, and may not have seen e;
-		// or e is too big for the window to hold it beside the cache.
+	if gen != c.invalidations.Load() || e.size > c.opts.MaxBytes/16 {
+		// An Invalidate began since e's file was opened, and may not
+		// have seen e; or e is too big for the window to hold it beside
+		// the cache.
 		c.drop(e)
 		return
 	}
@@ -746,7 +754,10 @@ func mix64(x uint64) uint64 {
 
 // Invalidate drops every mapping of the file at path that the cache holds
 // (after the file was rewritten, say), and with StatEvery the identity it
-// remembers for path. Leases keep theirs until released.
+// remembers for path. Leases keep theirs until released. An Acquire in
+// progress may still return a mapping of the file as it was before, but
+// does not leave it cached: an Acquire that begins after Invalidate
+// returns maps the file anew.
 func (c *Cache) Invalidate(path string) {
 	if c.opts.StatEvery > 0 && !c.opts.SkipStat {
 		c.forget(path)
@@ -757,7 +768,7 @@ func (c *Cache) Invalidate(path string) {
 		return
 	}
 	c.windowMu.Lock()
-	c.windowGen++
+	c.invalidations.Add(1)
 	c.dropWindow(func(e *entry) bool { return e.path == path })
 	c.windowMu.Unlock()
 	// front holds every entry ristretto has or is yet to apply the Set

@@ -687,6 +687,38 @@ func TestCacheSkipStatServesStale(t *testing.T) {
 	ctSettled(t, c, before)
 }
 
+// TestCacheSkipStatInvalidateDuringMiss: with SkipStat, a miss that
+// opened the file before it was replaced and Invalidate was called may
+// return the old file's mapping (its Acquire began first), but must not
+// leave it cached: an Acquire after Invalidate returned gets the new file.
+func TestCacheSkipStatInvalidateDuringMiss(t *testing.T) {
+	before := mapped.Stats().Count
+	path := ctFile(t, t.TempDir(), "f", ctPage, 16)
+	c := ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: true})
+	entered, release := ctBlockMmap(t)
+	got := make(chan *mapped.Lease)
+	go func() {
+		l, err := c.Acquire(path, mapped.ReadOnly, 0, ctPage)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- l
+	}()
+	<-entered // the old file is open and being mapped
+	ctReplace(t, path, ctPattern(ctPage, 17))
+	c.Invalidate(path)
+	close(release)
+	if l := <-got; l != nil {
+		l.Release()
+	}
+	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 17)) {
+		t.Error("an Acquire after Invalidate was served the replaced file's mapping, cached by a miss that began before")
+	}
+	l.Release()
+	ctSettled(t, c, before)
+}
+
 // TestCacheStatEvery: the path's identity is trusted for StatEvery, so a
 // replaced file is served stale within it; Invalidate forgets the identity
 // (the next Acquire stats and maps the new file); and past StatEvery the
