@@ -349,8 +349,9 @@ func (c *Cache) AcquireContext(ctx context.Context, path string, mode Mode, offs
 			return nil, err
 		}
 	}
-	// A hit racing with Close may still lease a mapping that Close is
-	// letting go: only a mapping already unmapped refuses a lease.
+	// A hit racing with Close or Invalidate may still lease a mapping
+	// they are letting go: only one the cache has let go (its Shared
+	// closed) refuses a lease.
 	slot := &c.hot[h&c.hotMask]
 	e := slot.Load()
 	if e == nil || e.hash != h || e.key != k {
