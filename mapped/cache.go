@@ -315,7 +315,9 @@ type flight struct {
 // Acquire returns a lease on the mapping of size bytes of the file at path
 // from offset in mode, from the cache or, on a miss, newly mapped as
 // MapFile does (and offered to the cache). Concurrent misses of one
-// mapping map it once. Errors are MapFile's, and ErrClosed after Close.
+// mapping map it once. Size 0 maps nothing and is never cached: each such
+// Acquire checks the file as MapFile does. Errors are MapFile's, and
+// ErrClosed after Close.
 func (c *Cache) Acquire(path string, mode Mode, offset, size int64) (*Lease, error) {
 	return c.AcquireContext(context.Background(), path, mode, offset, size)
 }
@@ -458,7 +460,11 @@ func (c *Cache) mapOnce(ctx context.Context, k cacheKey, h uint64, path string, 
 
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if c.closed.Load() {
+	// Size 0 maps nothing, so it would not keep its file's inode: a file
+	// made later could reuse the number, match the key, and be served
+	// without MapFile's checks (FuzzCacheOps found it). With nothing to
+	// pool, it is not cached.
+	if size == 0 || c.closed.Load() {
 		c.land(f, k, e, nil)
 		e.uncache()
 		return l, nil
