@@ -298,6 +298,13 @@ func sliceOfDropped(t *testing.T, a *directmem.Allocator) *directmem.Buffer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return liveView(t, b)
+}
+
+// liveView writes "...live..." at b's position and returns the view of
+// its "live".
+func liveView(t *testing.T, b *directmem.Buffer) *directmem.Buffer {
+	t.Helper()
 	if _, err := b.WriteString("...live..."); err != nil {
 		t.Fatal(err)
 	}

@@ -517,15 +517,7 @@ func shareAndDrop(t *testing.T, p *directmem.Pool, released *atomic.Int32) *dire
 	s := p.Share(directmem.Memory{Bytes: make([]byte, 32), Release: func() { released.Add(1) }})
 	s.Buffer().Free()
 	dropShare(t, sharedMakers[0].make, s)
-	b := sharedMakers[1].make(t, s)
-	if _, err := b.WriteString("...live..."); err != nil {
-		t.Fatal(err)
-	}
-	v, err := b.SliceAt(3, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return liveView(t, sharedMakers[1].make(t, s))
 }
 
 // TestSharedDroppedWithoutClose: a Shared dropped without Close is
