@@ -619,6 +619,18 @@ func TestCacheZeroSize(t *testing.T) {
 	ctSettled(t, c, before)
 }
 
+// ctExpectPage acquires the first page of path, checks that it reads as
+// ctPattern(ctPage, seed) (else reports what, the case's words), and
+// releases it.
+func ctExpectPage(t *testing.T, c *mapped.Cache, path string, seed byte, what string) {
+	t.Helper()
+	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
+	defer l.Release()
+	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, seed)) {
+		t.Error(what)
+	}
+}
+
 // ctReplace writes data to a new file and renames it over path, as a
 // program that rewrites a file atomically does.
 func ctReplace(t *testing.T, path string, data []byte) {
@@ -641,11 +653,7 @@ func TestCacheReplacedFile(t *testing.T) {
 	old := ctHit(t, c, path, mapped.ReadOnly, 0, ctPage)
 	ctReplace(t, path, ctPattern(ctPage, 13))
 	for range 3 {
-		l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-		if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 13)) {
-			t.Error("replaced file served from the old file's mapping")
-		}
-		l.Release()
+		ctExpectPage(t, c, path, 13, "replaced file served from the old file's mapping")
 	}
 	// The lease on the old file still reads the old file.
 	if got := ctRead(t, old, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 12)) {
@@ -669,17 +677,9 @@ func TestCacheSkipStatServesStale(t *testing.T) {
 	c := ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, SkipStat: true})
 	ctHit(t, c, path, mapped.ReadOnly, 0, ctPage).Release()
 	ctReplace(t, path, ctPattern(ctPage, 15))
-	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 14)) {
-		t.Error("SkipStat: want the stale mapping of the replaced file")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 14, "SkipStat: want the stale mapping of the replaced file")
 	c.Invalidate(path)
-	l = ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 15)) {
-		t.Error("SkipStat: after Invalidate, want the new file")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 15, "SkipStat: after Invalidate, want the new file")
 	// Without the stat, a missing file is found missing by the open.
 	if _, err := c.Acquire(path+".missing", mapped.ReadOnly, 0, 1); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("SkipStat, missing file: %v", err)
@@ -711,11 +711,7 @@ func TestCacheSkipStatInvalidateDuringMiss(t *testing.T) {
 	if l := <-got; l != nil {
 		l.Release()
 	}
-	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 17)) {
-		t.Error("an Acquire after Invalidate was served the replaced file's mapping, cached by a miss that began before")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 17, "an Acquire after Invalidate was served the replaced file's mapping, cached by a miss that began before")
 	ctSettled(t, c, before)
 }
 
@@ -744,17 +740,9 @@ func TestCacheStatEvery(t *testing.T) {
 		t.Errorf("%d stats for 10 acquires within StatEvery, want none", got-n)
 	}
 	ctReplace(t, path, ctPattern(ctPage, 31))
-	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 30)) {
-		t.Error("within StatEvery: want the stale mapping of the replaced file")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 30, "within StatEvery: want the stale mapping of the replaced file")
 	c.Invalidate(path)
-	l = ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 31)) {
-		t.Error("after Invalidate: want the new file")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 31, "after Invalidate: want the new file")
 	if got := stats.Load(); got != n+1 {
 		t.Errorf("%d stats after Invalidate, want 1", got-n)
 	}
@@ -764,11 +752,7 @@ func TestCacheStatEvery(t *testing.T) {
 	c = ctCache(t, mapped.CacheOptions{MaxBytes: 1 << 20, StatEvery: time.Nanosecond})
 	ctHit(t, c, path, mapped.ReadOnly, 0, ctPage).Release()
 	ctReplace(t, path, ctPattern(ctPage, 32))
-	l = ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 32)) {
-		t.Error("past StatEvery: want the new file")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 32, "past StatEvery: want the new file")
 	ctSettled(t, c, before)
 }
 
@@ -809,11 +793,7 @@ func TestCacheStatEveryInvalidateRace(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	l := ctAcquire(t, c, path, mapped.ReadOnly, 0, ctPage)
-	if got := ctRead(t, l, 0, int(ctPage)); !bytes.Equal(got, ctPattern(ctPage, 34)) {
-		t.Error("after Invalidate: served the replaced file by an identity stat-ed before it")
-	}
-	l.Release()
+	ctExpectPage(t, c, path, 34, "after Invalidate: served the replaced file by an identity stat-ed before it")
 	if n := stats.Load(); n != 2 {
 		t.Errorf("%d stats, want 2", n)
 	}
